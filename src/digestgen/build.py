@@ -1,0 +1,60 @@
+"""The pipeline: settings -> content -> digest -> pages -> output -> search."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digestgen import config, content, output
+from digestgen.config import Settings
+from digestgen.digest import Digest, assemble
+from digestgen.errors import SourceError
+from digestgen.render import render_site
+
+
+@dataclass
+class Report:
+    """What a build did, for the command line to print."""
+
+    pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    seconds: float = 0.0
+    warnings: list[SourceError] = field(default_factory=list)
+
+
+def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False) -> tuple[Digest, list[SourceError]]:
+    """Read and validate everything under `root` into a Digest (raises ContentError)."""
+    loaded = content.load(root, settings, strict=strict)
+    return assemble(loaded, drafts=drafts), loaded.warnings
+
+
+def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
+    """Every file of the site, in memory."""
+    return render_site(root, settings, digest)
+
+
+def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
+          search: bool = True) -> Report:
+    """Validate, render, and publish the site at `out` atomically. Nothing is written on error."""
+    started = time.perf_counter()
+    output.check_target(out, root)
+    digest, warnings = load(root, settings, strict=strict, drafts=drafts)
+    files = render(root, settings, digest)
+    finish = None
+    if search:
+        from digestgen import search as search_index
+
+        finish = search_index.indexer(settings)
+    with output.locked(out):
+        output.clean_leftovers(out)
+        output.publish(out, files, finish)
+    pages = sum(1 for path in files if path.endswith(".html"))
+    return Report(pages=pages, files=len(files), bytes=sum(map(len, files.values())),
+                  seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def settings_for(root: Path, base_url: str | None = None) -> Settings:
+    """Site settings from `root`, with the command line's base URL when given."""
+    return config.load(root, {"base_url": base_url})

@@ -1,0 +1,133 @@
+"""The digest as readers see it: published issues, paper pages, tags and archive. Pure data."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from digestgen.content import Content, Issue, Paper
+from digestgen.markup import INTRO_HEADING_LEVEL, render, render_inline
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link with a readable label: 'owner/repo' for GitHub, the host for other sites."""
+
+    url: str
+    label: str
+
+
+def link_label(url: str) -> str:
+    """'https://github.com/a/b/tree/main' -> 'a/b'; 'https://www.x.org/p' -> 'x.org'."""
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    segments = [s for s in parts.path.split("/") if s]
+    if host in ("github.com", "gitlab.com", "huggingface.co") and len(segments) >= 2:
+        owner_repo = f"{segments[0]}/{segments[1].removesuffix('.git')}"
+        return owner_repo if host == "github.com" else f"{host}/{owner_repo}"
+    return host
+
+
+@dataclass
+class PaperView:
+    """A paper with its rendered texts and where it appears. Rendered once, shown on many pages."""
+
+    paper: Paper
+    summary_html: dict[str, str]
+    abstract_html: dict[str, str]
+    tldr_html: dict[str, str]
+    repos: list[Link]
+    issues: list[Issue] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.paper.id
+
+    @property
+    def url(self) -> str:
+        return f"papers/{self.paper.id}/"
+
+    @property
+    def has_code(self) -> bool:
+        return any(urlsplit(r.url).netloc.lower() in ("github.com", "gitlab.com") for r in self.repos)
+
+    @property
+    def date(self):
+        """The week it first appeared in, else its publication date."""
+        if self.issues:
+            return self.issues[0].week
+        return self.paper.published
+
+
+@dataclass
+class IssueView:
+    issue: Issue
+    intro_html: str
+    papers: list[PaperView]
+
+    @property
+    def url(self) -> str:
+        return f"issues/{self.issue.slug}/"
+
+
+@dataclass
+class Digest:
+    """Everything the templates need, computed once."""
+
+    issues: list[IssueView]  # newest first
+    papers: dict[str, PaperView]  # every published paper, by id
+    tags: dict[str, list[PaperView]]  # tag -> papers, newest first
+    archive: list[tuple[int, list[tuple[int, list[IssueView]]]]]  # year -> month -> issues, newest first
+
+    def neighbours(self, issue: IssueView, paper: PaperView) -> tuple[PaperView | None, PaperView | None]:
+        """The papers before and after `paper` in `issue`."""
+        index = [p.id for p in issue.papers].index(paper.id)
+        before = issue.papers[index - 1] if index > 0 else None
+        after = issue.papers[index + 1] if index + 1 < len(issue.papers) else None
+        return before, after
+
+
+def _texts(texts: dict[str, str], render_one) -> dict[str, str]:
+    return {lang: render_one(text) for lang, text in texts.items()}
+
+
+def paper_view(paper: Paper) -> PaperView:
+    """Render a paper's Markdown texts once."""
+    return PaperView(
+        paper=paper,
+        summary_html=_texts(paper.summary, render),
+        abstract_html=_texts(paper.abstract, render),
+        tldr_html=_texts(paper.tldr, render_inline),
+        repos=[Link(url, link_label(url)) for url in paper.repos],
+    )
+
+
+def assemble(content: Content, drafts: bool = False) -> Digest:
+    """Published issues (drafts only if asked), the papers they show, tags and archive."""
+    issues = [i for i in content.issues if drafts or not i.draft]
+    listed_anywhere = {pid for i in content.issues for pid in i.paper_ids}
+    shown = {pid for i in issues for pid in i.paper_ids}
+    # A paper no issue lists still gets its page; one that only a draft lists waits for it.
+    published = sorted(pid for pid in content.papers if pid in shown or pid not in listed_anywhere)
+    views = {pid: paper_view(content.papers[pid]) for pid in published}
+    issue_views = []
+    for issue in issues:  # oldest first, so each paper's issues come in order
+        for pid in issue.paper_ids:
+            views[pid].issues.append(issue)
+        issue_views.append(IssueView(issue, render(issue.intro, INTRO_HEADING_LEVEL),
+                                     [views[pid] for pid in issue.paper_ids]))
+    issue_views.reverse()
+
+    order = sorted(views.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)
+    tags: dict[str, list[PaperView]] = defaultdict(list)
+    for view in order:
+        for tag in view.paper.tags:
+            tags[tag].append(view)
+
+    months: dict[int, dict[int, list[IssueView]]] = defaultdict(lambda: defaultdict(list))
+    for iv in issue_views:
+        months[iv.issue.week.year][iv.issue.week.month].append(iv)
+    archive = [(year, [(month, months[year][month]) for month in sorted(months[year], reverse=True)])
+               for year in sorted(months, reverse=True)]
+    return Digest(issue_views, dict(sorted(views.items())), dict(sorted(tags.items())), archive)

@@ -1,0 +1,126 @@
+"""Write a built site atomically: a fresh folder beside the output, then one swap.
+
+Readers of the output folder see either the previous site or the new one, never a mix:
+everything is written into `.NAME.new-XXXX` next to it, then exchanged with the old
+folder in one `renameat2(RENAME_EXCHANGE)` call where Linux offers it (two renames
+elsewhere), and the old folder is removed. A lock file serialises concurrent builds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterator
+
+from digestgen.errors import BuildError, UsageError
+
+MARKER = ".digestgen-output"  # says "this folder was written by digestgen and may be replaced"
+_RENAME_EXCHANGE = 2
+
+
+def check_target(out: Path, root: Path) -> None:
+    """Refuse to replace a folder that digestgen did not write, or one that holds the sources."""
+    out, root = out.resolve(), root.resolve()
+    if out == root or out in root.parents or out == Path(out.anchor):
+        raise UsageError(f"refusing to write the site to {out}: it contains the content")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output path {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        raise UsageError(f"refusing to replace {out}: it is not empty and was not written by digestgen "
+                         f"(remove it, or choose another --out)")
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold an exclusive lock for `out` so that two builds never mix their output."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = out.parent / f".{out.name}.lock"
+    with open(lock_path, "a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"digestgen: waiting for another build of {out} to finish…", flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux renameat2); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    fn = getattr(libc, "renameat2", None)
+    if fn is None:
+        return False
+    at_fdcwd = -100
+    result = fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def write_tree(folder: Path, files: dict[str, bytes]) -> None:
+    """Write {relative path: bytes} under `folder`."""
+    made: set[Path] = set()
+    for rel, data in sorted(files.items()):
+        target = folder / rel
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        target.write_bytes(data)
+
+
+def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None) -> None:
+    """Replace `out` with exactly `files`; `finish(staging)` may add more (the search index) first.
+
+    On any failure the previous `out` is left as it was and the staging folder is removed.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        write_tree(staging, files)
+        (staging / MARKER).write_bytes(b"")
+        if finish is not None:
+            finish(staging)
+        _swap_in(staging, out)
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"could not write the site to {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    os.chmod(staging, 0o755)
+    if not out.exists():
+        os.rename(staging, out)
+        return
+    if _exchange(staging, out):
+        shutil.rmtree(staging, ignore_errors=True)  # now holds the old site
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.rename(out, old / "site")
+    os.rename(staging, out)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def clean_leftovers(out: Path) -> None:
+    """Tidy up after a killed build: restore a moved-away site, remove staging folders."""
+    for leftover in sorted(out.parent.glob(f".{out.name}.old-*")):
+        if not out.exists() and (leftover / "site").is_dir():
+            os.rename(leftover / "site", out)
+        shutil.rmtree(leftover, ignore_errors=True)
+    for leftover in out.parent.glob(f".{out.name}.new-*"):
+        shutil.rmtree(leftover, ignore_errors=True)

@@ -1,0 +1,344 @@
+"""The content format as data: field kinds that check values and describe themselves.
+
+One definition serves both the validator (``check``) and the JSON Schema that editors'
+tools use (``json_schema``), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from digestgen.sources import DocPath, Document
+from digestgen.errors import SourceError
+
+LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PAPER_ID = re.compile(r"^[a-z0-9._-]+$")
+ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+
+
+def describe(value: Any) -> str:
+    """Name a value's YAML type for an error message."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dt.datetime):
+        return "a timestamp"
+    if isinstance(value, dt.date):
+        return "a date"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def dotted(path: DocPath) -> str:
+    """`("figures", 0, "src")` -> `figures[0].src`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def suggest(word: str, choices: list[str]) -> str:
+    """A ' (did you mean 'x'?)' hint, or ''."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Checker:
+    """Collects located problems while a document is checked."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.errors: list[SourceError] = []
+
+    def fail(self, path: DocPath, message: str, severity: str = "error") -> None:
+        prefix = f"{dotted(path)}: " if path else ""
+        self.errors.append(self.doc.error(path, prefix + message, severity))
+
+
+class Kind:
+    """A kind of value. `check` returns the cleaned value, or None after reporting."""
+
+    def check(self, value: Any, path: DocPath, ck: Checker) -> Any:
+        raise NotImplementedError
+
+    def json_schema(self) -> dict:
+        raise NotImplementedError
+
+
+class Str(Kind):
+    def __init__(self, what: str = "text", pattern: re.Pattern | None = None, rule: str = "", empty: bool = False):
+        self.what, self.pattern, self.rule, self.empty = what, pattern, rule, empty
+
+    def check(self, value, path, ck):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = ck.doc.number_text.get(path)
+            if text is not None and str(value) == text:
+                value = text  # an unquoted number that round-trips: accept it as text
+            else:
+                ck.fail(path, f"'{text}' is read by YAML as the number {value!r}; quote it: \"{text}\"")
+                return None
+        if not isinstance(value, str):
+            ck.fail(path, f"expected {self.what}, got {describe(value)}")
+            return None
+        if not self.empty and not value.strip():
+            ck.fail(path, f"{self.what} is empty")
+            return None
+        if self.pattern and not self.pattern.match(value):
+            ck.fail(path, f"'{value}' is not {self.rule}")
+            return None
+        return value
+
+    def json_schema(self):
+        schema: dict = {"type": "string"}
+        if self.pattern:
+            schema["pattern"] = self.pattern.pattern
+        elif not self.empty:
+            schema["minLength"] = 1
+        return schema
+
+
+class Url(Kind):
+    def check(self, value, path, ck):
+        if not isinstance(value, str):
+            ck.fail(path, f"expected a URL, got {describe(value)}")
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc or value != value.strip() or any(
+            c.isspace() or ord(c) < 32 for c in value
+        ):
+            ck.fail(path, f"'{value}' is not an http(s) URL")
+            return None
+        return value
+
+    def json_schema(self):
+        return {"type": "string", "format": "uri", "pattern": "^https?://[^\\s]+$"}
+
+
+class Bool(Kind):
+    def check(self, value, path, ck):
+        if not isinstance(value, bool):
+            ck.fail(path, f"expected true or false, got {describe(value)}")
+            return None
+        return value
+
+    def json_schema(self):
+        return {"type": "boolean"}
+
+
+class Date(Kind):
+    def check(self, value, path, ck):
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        ck.fail(path, f"expected a date like 2025-07-21, got {describe(value)}")
+        return None
+
+    def json_schema(self):
+        return {"type": "string", "format": "date"}
+
+
+class ListOf(Kind):
+    def __init__(self, item: Kind, unique: bool = False):
+        self.item, self.unique = item, unique
+
+    def check(self, value, path, ck):
+        if not isinstance(value, list):
+            ck.fail(path, f"expected a list, got {describe(value)}")
+            return None
+        out, seen = [], {}
+        for index, item in enumerate(value):
+            cleaned = self.item.check(item, path + (index,), ck)
+            if cleaned is None:
+                continue
+            if self.unique and cleaned in seen:
+                ck.fail(path + (index,), f"'{cleaned}' is listed twice (first as {dotted(path + (seen[cleaned],))})")
+                continue
+            seen[cleaned] = index
+            out.append(cleaned)
+        return out
+
+    def json_schema(self):
+        schema = {"type": "array", "items": self.item.json_schema()}
+        if self.unique:
+            schema["uniqueItems"] = True
+        return schema
+
+
+class MapOf(Kind):
+    """A mapping from free-form keys (checked by `key`) to values of one kind."""
+
+    def __init__(self, value: Kind, key: re.Pattern, key_rule: str, required: tuple[str, ...] = (),
+                 need_one_of: tuple[str, ...] = ()):
+        self.value, self.key, self.key_rule = value, key, key_rule
+        self.required, self.need_one_of = required, need_one_of
+
+    def check(self, value, path, ck):
+        if not isinstance(value, dict):
+            ck.fail(path, f"expected a mapping, got {describe(value)}")
+            return None
+        out = {}
+        if not value:
+            ck.fail(path, "is empty")
+            return None
+        for key, item in value.items():
+            if not self.key.match(key):
+                ck.fail(path + (key,), f"'{key}' is not {self.key_rule}")
+                continue
+            cleaned = self.value.check(item, path + (key,), ck)
+            if cleaned is not None:
+                out[key] = cleaned
+        for key in self.required:
+            if key not in value:
+                ck.fail(path, f"'{key}' is required")
+        if self.need_one_of and not any(k in value for k in self.need_one_of):
+            ck.fail(path, "needs " + " or ".join(f"'{k}'" for k in self.need_one_of))
+        return out
+
+    def json_schema(self):
+        schema = {
+            "type": "object",
+            "propertyNames": {"pattern": self.key.pattern},
+            "additionalProperties": self.value.json_schema(),
+            "minProperties": 1,
+        }
+        if self.required:
+            schema["required"] = list(self.required)
+        if self.need_one_of:
+            schema["anyOf"] = [{"required": [k]} for k in self.need_one_of]
+        return schema
+
+
+@dataclass(frozen=True)
+class Field:
+    kind: Kind
+    required: bool = False
+    doc: str = ""
+
+
+@dataclass
+class Record(Kind):
+    """A mapping with named fields; unknown keys are errors unless declared as extra."""
+
+    fields: dict[str, Field]
+    what: str = "a mapping"
+    extra: tuple[str, ...] = ()
+    rules: list[Callable[[dict, DocPath, Checker], None]] = field(default_factory=list)
+
+    def with_extra(self, extra: tuple[str, ...]) -> "Record":
+        return Record(self.fields, self.what, tuple(extra), self.rules)
+
+    def check(self, value, path, ck):
+        if not isinstance(value, dict):
+            ck.fail(path, f"expected {self.what}, got {describe(value)}")
+            return None
+        out: dict = {}
+        for key, item in value.items():
+            spec = self.fields.get(key)
+            if spec is None:
+                if key in self.extra:
+                    out[key] = item
+                    continue
+                ck.fail(path + (key,), f"unknown key '{key}'{suggest(key, sorted(self.fields))}")
+                continue
+            cleaned = spec.kind.check(item, path + (key,), ck)
+            if cleaned is not None:
+                out[key] = cleaned
+        for key, spec in self.fields.items():
+            if spec.required and key not in value:
+                ck.fail(path, f"'{key}' is required")
+        for rule in self.rules:
+            rule(out, path, ck)
+        return out
+
+    def json_schema(self):
+        props = {}
+        for key, spec in self.fields.items():
+            props[key] = dict(spec.kind.json_schema())
+            if spec.doc:
+                props[key]["description"] = spec.doc
+        for key in self.extra:
+            props[key] = {}
+        schema = {"type": "object", "properties": props, "additionalProperties": False}
+        required = [k for k, s in self.fields.items() if s.required]
+        if required:
+            schema["required"] = required
+        return schema
+
+
+TEXT = Str("text")
+LANG_RULE = "a language code like 'ko' or 'en'"
+
+
+def text_map(need_one_of: tuple[str, ...] = ()) -> MapOf:
+    """A text field: language code -> text."""
+    return MapOf(TEXT, LANG, LANG_RULE, need_one_of=need_one_of)
+
+
+PAPER = Record(
+    {
+        "id": Field(Str("a paper id", PAPER_ID, "a valid id (lowercase letters, digits, '.', '-', '_')"),
+                    doc="Optional; must equal the file name without .yaml"),
+        "title": Field(text_map(("ko", "en")), required=True, doc="Title by language; needs ko or en"),
+        "tldr": Field(text_map(), doc="One-sentence summary by language (Markdown)"),
+        "summary": Field(text_map(), required=True, doc="논문 소개: the editors' write-up by language (Markdown)"),
+        "abstract": Field(text_map(), doc="논문 초록: translation and original by language (Markdown)"),
+        "links": Field(MapOf(Url(), re.compile(r"^[A-Za-z0-9_-]+$"), "a link label (letters, digits, '-', '_')",
+                             required=("paper",)), required=True, doc="Label -> URL; `paper` is required"),
+        "repos": Field(ListOf(Url(), unique=True), doc="더 읽어보기: code, project pages, datasets"),
+        "figures": Field(ListOf(Record({
+            "src": Field(Url(), required=True, doc="Image URL"),
+            "alt": Field(Str("alt text"), doc="Text alternative for the image"),
+        }, what="a figure mapping with src and alt")), doc="Images; the first is the social-card image"),
+        "authors": Field(ListOf(Str("an author name")), doc="Author names in order"),
+        "arxiv": Field(Str("an arXiv id", ARXIV_ID, "an arXiv id like 2507.16075 or hep-th/9901001"),
+                       doc="arXiv identifier"),
+        "published": Field(Date(), doc="Date of the first version"),
+        "tags": Field(ListOf(Str("a tag", SLUG, "a lowercase tag slug like 'deep-research'"), unique=True),
+                      doc="Lowercase slugs"),
+    },
+    what="a paper record (a mapping with title, summary and links)",
+)
+
+ISSUE = Record(
+    {
+        "title": Field(Str("a title"), doc="Defaults to the site's issue title"),
+        "papers": Field(ListOf(Str("a paper id", PAPER_ID, "a valid paper id"), unique=True),
+                        doc="Paper ids in the order shown"),
+        "draft": Field(Bool(), doc="Drafts are built only with --drafts"),
+    },
+    what="front matter (a mapping with title, papers, draft)",
+)
+
+
+def _figure_alt(paper: dict, path: DocPath, ck: Checker) -> None:
+    for index, figure in enumerate(paper.get("figures") or []):
+        if isinstance(figure, dict) and "alt" not in figure:
+            ck.fail(path + ("figures", index), "has no 'alt' text; screen readers will skip it", "warning")
+
+
+PAPER.rules.append(_figure_alt)
+
+
+def json_schema(record: Record, title: str) -> dict:
+    """A JSON Schema (draft 2020-12) document for `record`."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **record.json_schema()}

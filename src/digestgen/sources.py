@@ -1,0 +1,204 @@
+"""Read source files: YAML documents and Markdown front matter, keeping source positions.
+
+The YAML is composed with libyaml (``CSafeLoader``) into a node tree, then turned into
+plain Python values by a small walker that records, for each path into the document,
+where it stands, rejects duplicate keys at the second key, and caps alias expansion.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError, SafeConstructor
+
+from digestgen.errors import SourceError
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A path into a document: keys and list indexes, e.g. ("links", "paper") or ("papers", 1).
+DocPath = tuple[Any, ...]
+
+MAX_NODES = 100_000  # per document, counting alias expansions: stops billion-laughs
+MAX_FILE_BYTES = 8 * 1024 * 1024
+
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: its value, and where each path into it stands."""
+
+    path: str
+    value: Any
+    marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
+    # Source text of scalars that YAML read as numbers, so that ids may round-trip.
+    number_text: dict[DocPath, str] = field(default_factory=dict)
+
+    def where(self, path: DocPath) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks.get(path, (1, 1))
+
+    def error(self, path: DocPath, message: str, severity: str = "error") -> SourceError:
+        """A SourceError located at `path` in this document."""
+        line, col = self.where(path)
+        return SourceError(self.path, line, col, message, severity)
+
+
+class _Walker:
+    """Turns a composed node tree into Python values, collecting marks and errors."""
+
+    def __init__(self, doc: Document, line_offset: int):
+        self.doc = doc
+        self.line_offset = line_offset
+        self.errors: list[SourceError] = []
+        self.count = 0
+        self.constructor = SafeConstructor()
+
+    def mark(self, node: yaml.Node) -> tuple[int, int]:
+        return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
+
+    def fail(self, node: yaml.Node, message: str) -> None:
+        line, col = self.mark(node)
+        self.errors.append(SourceError(self.doc.path, line, col, message))
+
+    def walk(self, node: yaml.Node, path: DocPath) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooLarge(node)
+        if isinstance(node, yaml.MappingNode):
+            return self.mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.doc.marks[path + (index,)] = self.mark(item)
+                items.append(self.walk(item, path + (index,)))
+            return items
+        return self.scalar(node, path)
+
+    def mapping(self, node: yaml.MappingNode, path: DocPath) -> dict:
+        result: dict = {}
+        first_line: dict = {}
+        try:
+            self.constructor.flatten_mapping(node)  # resolves YAML merge keys (<<)
+        except ConstructorError as exc:
+            self.fail(node, _one_line(exc.problem or str(exc)))
+            return result
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(key_node, "a key must be plain text, not a list or mapping")
+                continue
+            key = key_node.value  # keys are names: `no:` is the text "no", not False
+            if key in result:
+                self.fail(key_node, f"duplicate key '{key}' (first at line {first_line[key]})")
+                continue
+            first_line[key] = self.mark(key_node)[0]
+            self.doc.marks[path + (key,)] = self.mark(key_node)
+            result[key] = self.walk(value_node, path + (key,))
+        return result
+
+    def scalar(self, node: yaml.ScalarNode, path: DocPath) -> Any:
+        if node.tag in _NUMBER_TAGS:
+            self.doc.number_text[path] = node.value
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except ConstructorError as exc:
+            self.fail(node, _one_line(exc.problem or str(exc)))
+        except ValueError as exc:  # e.g. a timestamp such as 2025-02-30
+            kind = node.tag.rsplit(":", 1)[-1]
+            self.fail(node, f"'{node.value}' is not a valid {kind} ({exc})")
+        return None
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node):
+        self.node = node
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def decode(raw: bytes, path: str) -> tuple[str | None, list[SourceError]]:
+    """Decode UTF-8 (BOM allowed), or say where the first bad byte is."""
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [SourceError(path, 1, 1, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        return None, [SourceError(path, line, col, f"file is not UTF-8 (byte 0x{raw[exc.start]:02x})")]
+    return text.removeprefix("\ufeff"), []
+
+
+def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, list[SourceError]]:
+    """Parse one YAML document from `text`; lines are shifted by `line_offset`."""
+    doc = Document(path, None)
+    try:
+        node = yaml.compose(text, Loader=Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
+        col = (mark.column + 1) if mark else 1
+        message = _one_line(" ".join(p for p in (exc.context, exc.problem) if p))
+        return doc, [SourceError(path, line, col, f"YAML syntax: {message}")]
+    except yaml.YAMLError as exc:  # ReaderError: control characters and the like
+        return doc, [SourceError(path, 1 + line_offset, 1, f"YAML: {_one_line(str(exc))}")]
+    if node is None:
+        return doc, []
+    walker = _Walker(doc, line_offset)
+    doc.marks[()] = walker.mark(node)
+    try:
+        doc.value = walker.walk(node, ())
+    except _TooLarge as exc:
+        line, col = walker.mark(exc.node)
+        return doc, [SourceError(path, line, col, f"document expands to more than {MAX_NODES:,} values (alias bomb?)")]
+    except RecursionError:
+        return doc, [SourceError(path, 1 + line_offset, 1, "document is nested too deeply (recursive alias?)")]
+    return doc, walker.errors
+
+
+def read_yaml_file(file: Path, rel: str) -> tuple[Document, list[SourceError]]:
+    """Read and parse a YAML file."""
+    text, errors = decode(file.read_bytes(), rel)
+    if text is None:
+        return Document(rel, None), errors
+    return parse_yaml(text, rel)
+
+
+_FENCE = re.compile(r"^---[ \t]*$")
+_END_FENCE = re.compile(r"^(---|\.\.\.)[ \t]*$")
+
+
+@dataclass
+class FrontMatterFile:
+    """A Markdown file split into its front matter document and its body."""
+
+    meta: Document
+    body: str
+    body_line: int  # 1-based line where the body starts
+
+
+def read_front_matter_file(file: Path, rel: str) -> tuple[FrontMatterFile | None, list[SourceError]]:
+    """Read a Markdown file that starts with a `---` fenced YAML block."""
+    text, errors = decode(file.read_bytes(), rel)
+    if text is None:
+        return None, errors
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not lines or not _FENCE.match(lines[0]):
+        return None, [SourceError(rel, 1, 1, "missing front matter: the file must start with a line '---'")]
+    for index in range(1, len(lines)):
+        if _END_FENCE.match(lines[index]):
+            break
+    else:
+        return None, [SourceError(rel, 1, 1, "front matter is not closed: add a line '---' after it")]
+    meta, errors = parse_yaml("\n".join(lines[1:index]), rel, line_offset=1)
+    body = "\n".join(lines[index + 1 :])
+    return FrontMatterFile(meta, body, index + 2), errors
