@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except ContentError as exc:
         _print_diagnostics(exc.errors)
         count = sum(1 for e in exc.errors if e.severity == "error")
-        print(f"digestgen: {count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
+        written = "; nothing was written" if args.command == "build" else ""
+        print(f"digestgen: {count} error{'s' if count != 1 else ''}{written}", file=sys.stderr)
         return EXIT_INVALID
     except UsageError as exc:
         print(f"digestgen: error: {exc}", file=sys.stderr)

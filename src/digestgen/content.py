@@ -138,7 +138,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError]) -> t
         stem = file.stem
         doc, problems = read_yaml_file(file, rel)
         errors += problems
-        if problems:
+        if doc.value is None and problems:
             continue
         if not PAPER_ID.match(stem):
             errors.append(SourceError(rel, 1, 1, f"file name '{stem}' is not a valid paper id "
@@ -151,7 +151,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError]) -> t
         if data is not None and "id" in data and data["id"] != stem:
             ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
         errors += ck.errors
-        if data is None or any(e.severity == "error" for e in ck.errors):
+        if data is None or problems or any(e.severity == "error" for e in ck.errors):
             continue
         papers[stem] = _paper(stem, rel, data, settings)
         docs[stem] = doc
@@ -178,7 +178,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
         week = _issue_date(file.stem, rel, errors)
         parsed, problems = read_front_matter_file(file, rel)
         errors += problems
-        if parsed is None or problems:
+        if parsed is None or (parsed.meta.value is None and problems):
             continue
         doc = parsed.meta
         ck = Checker(doc)
@@ -188,7 +188,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
                 if pid not in papers and pid not in known_ids:
                     ck.fail(("papers", index), f"no paper '{pid}'{suggest(pid, known_ids)}")
         errors += ck.errors
-        if data is None or week is None or any(e.severity == "error" for e in ck.errors):
+        if data is None or week is None or problems or any(e.severity == "error" for e in ck.errors):
             continue
         extra = {k: data[k] for k in settings.extra_issue_fields if k in data}
         issues.append(Issue(

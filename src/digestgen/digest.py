@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from digestgen.content import Content, Issue, Paper
-from digestgen.markup import INTRO_HEADING_LEVEL, render, render_inline
+from digestgen.markup import render, render_inline
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def assemble(content: Content, drafts: bool = False) -> Digest:
     for issue in issues:  # oldest first, so each paper's issues come in order
         for pid in issue.paper_ids:
             views[pid].issues.append(issue)
-        issue_views.append(IssueView(issue, render(issue.intro, INTRO_HEADING_LEVEL),
+        issue_views.append(IssueView(issue, render(issue.intro),
                                      [views[pid] for pid in issue.paper_ids]))
     issue_views.reverse()
 

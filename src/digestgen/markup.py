@@ -14,9 +14,9 @@ _SCHEME = re.compile(r"^[^/?#]*:")
 _HEADING = re.compile(r"<(/?)h([1-6])([ >])")
 
 # Texts are rendered for a context where their own headings start at this level
-# (issue pages: h1 issue, h2 paper, h3 section, h4 headings inside a summary).
+# (issue pages: h1 issue, h2 paper, h3 section, h4 headings inside a summary);
+# templates move them to fit each page with `html_block(section_level)`.
 SUMMARY_HEADING_LEVEL = 4
-INTRO_HEADING_LEVEL = 2
 
 
 def safe_link(url: str) -> bool:
@@ -28,13 +28,15 @@ def safe_link(url: str) -> bool:
 
 
 def _demote(md: MarkdownIt) -> None:
-    """Shift headings so that '#' becomes h{env['heading_level']}, capped at h6."""
+    """Shift headings so that the text's highest heading becomes h{env['heading_level']} (max h6)."""
 
     def rule(state) -> None:
-        shift = state.env.get("heading_level", 1) - 1
-        for token in state.tokens:
-            if token.type in ("heading_open", "heading_close"):
-                token.tag = f"h{min(6, int(token.tag[1]) + shift)}"
+        headings = [t for t in state.tokens if t.type in ("heading_open", "heading_close")]
+        if not headings:
+            return
+        shift = state.env.get("heading_level", 1) - min(int(t.tag[1]) for t in headings)
+        for token in headings:
+            token.tag = f"h{max(1, min(6, int(token.tag[1]) + shift))}"
 
     md.core.ruler.push("demote_headings", rule)
 

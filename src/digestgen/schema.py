@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from digestgen.sources import DocPath, Document
+from digestgen.sources import DocPath, Document, dotted
 from digestgen.errors import SourceError
 
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -43,14 +43,6 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
-def dotted(path: DocPath) -> str:
-    """`("figures", 0, "src")` -> `figures[0].src`."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def suggest(word: str, choices: list[str]) -> str:
     """A ' (did you mean 'x'?)' hint, or ''."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
@@ -65,6 +57,8 @@ class Checker:
         self.errors: list[SourceError] = []
 
     def fail(self, path: DocPath, message: str, severity: str = "error") -> None:
+        if path in self.doc.broken:
+            return  # its scalar could not be read, and that was reported already
         prefix = f"{dotted(path)}: " if path else ""
         self.errors.append(self.doc.error(path, prefix + message, severity))
 
@@ -173,7 +167,8 @@ class ListOf(Kind):
             if self.unique and cleaned in seen:
                 ck.fail(path + (index,), f"'{cleaned}' is listed twice (first as {dotted(path + (seen[cleaned],))})")
                 continue
-            seen[cleaned] = index
+            if self.unique:
+                seen[cleaned] = index
             out.append(cleaned)
         return out
 

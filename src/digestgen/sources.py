@@ -37,6 +37,8 @@ class Document:
     marks: dict[DocPath, tuple[int, int]] = field(default_factory=dict)
     # Source text of scalars that YAML read as numbers, so that ids may round-trip.
     number_text: dict[DocPath, str] = field(default_factory=dict)
+    # Paths whose scalar could not be read (already reported): checks skip them.
+    broken: set[DocPath] = field(default_factory=set)
 
     def where(self, path: DocPath) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -48,6 +50,14 @@ class Document:
         """A SourceError located at `path` in this document."""
         line, col = self.where(path)
         return SourceError(self.path, line, col, message, severity)
+
+
+def dotted(path: DocPath) -> str:
+    """`("figures", 0, "src")` -> `figures[0].src`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
 
 
 class _Walker:
@@ -63,8 +73,9 @@ class _Walker:
     def mark(self, node: yaml.Node) -> tuple[int, int]:
         return node.start_mark.line + 1 + self.line_offset, node.start_mark.column + 1
 
-    def fail(self, node: yaml.Node, message: str) -> None:
+    def fail(self, node: yaml.Node, message: str, path: DocPath = ()) -> None:
         line, col = self.mark(node)
+        message = f"{dotted(path)}: {message}" if path else message
         self.errors.append(SourceError(self.doc.path, line, col, message))
 
     def walk(self, node: yaml.Node, path: DocPath) -> Any:
@@ -108,10 +119,11 @@ class _Walker:
         try:
             return self.constructor.construct_object(node, deep=True)
         except ConstructorError as exc:
-            self.fail(node, _one_line(exc.problem or str(exc)))
+            self.fail(node, _one_line(exc.problem or str(exc)), path)
         except ValueError as exc:  # e.g. a timestamp such as 2025-02-30
-            kind = node.tag.rsplit(":", 1)[-1]
-            self.fail(node, f"'{node.value}' is not a valid {kind} ({exc})")
+            kind = {"timestamp": "date"}.get(node.tag.rsplit(":", 1)[-1], node.tag.rsplit(":", 1)[-1])
+            self.fail(node, f"'{node.value}' is not a valid {kind} ({exc})", path)
+        self.doc.broken.add(path)
         return None
 
 
@@ -122,6 +134,11 @@ class _TooLarge(Exception):
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
 
 
 def decode(raw: bytes, path: str) -> tuple[str | None, list[SourceError]]:
@@ -148,6 +165,8 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
         line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
         col = (mark.column + 1) if mark else 1
         message = _one_line(" ".join(p for p in (exc.context, exc.problem) if p))
+        if mark and _char_at(text, mark.line, mark.column) == "\t":
+            message = "a tab character; YAML indents with spaces only"
         return doc, [SourceError(path, line, col, f"YAML syntax: {message}")]
     except yaml.YAMLError as exc:  # ReaderError: control characters and the like
         return doc, [SourceError(path, 1 + line_offset, 1, f"YAML: {_one_line(str(exc))}")]

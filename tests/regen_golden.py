@@ -1,0 +1,21 @@
+"""Regenerate tests/golden/: `python tests/regen_golden.py` (then review the diff before committing)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+
+from test_golden import FIXTURES, GOLDEN, render_fixture  # noqa: E402
+
+if __name__ == "__main__":
+    for fixture in sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()):
+        target = GOLDEN / fixture
+        shutil.rmtree(target, ignore_errors=True)
+        for rel, data in render_fixture(fixture).items():
+            (target / rel).parent.mkdir(parents=True, exist_ok=True)
+            (target / rel).write_bytes(data)
+        print(f"wrote {target.relative_to(HERE.parent)}")

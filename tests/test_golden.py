@@ -1,0 +1,36 @@
+"""Golden output: a small repository renders to exactly the files in tests/golden/.
+
+Regenerate with `python tests/regen_golden.py` after an intended change, and review the diff.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+import pytest
+
+from conftest import HERE, tree
+from digestgen import build, config
+
+FIXTURES = HERE / "fixtures"
+GOLDEN = HERE / "golden"
+
+
+def render_fixture(name: str) -> dict[str, bytes]:
+    root = FIXTURES / name
+    settings = config.load(root)
+    digest, _ = build.load(root, settings)
+    return build.render(root, settings, digest)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+def test_golden_tree(name):
+    got = render_fixture(name)
+    want = tree(GOLDEN / name)
+    assert sorted(got) == sorted(want), "file list differs; run python tests/regen_golden.py and review"
+    for path in sorted(want):
+        if got[path] != want[path]:
+            diff = "\n".join(difflib.unified_diff(want[path].decode().splitlines(), got[path].decode().splitlines(),
+                                                  f"golden/{path}", f"built/{path}", lineterm="", n=2))
+            pytest.fail(f"{path} differs from the golden copy:\n{diff[:4000]}")
