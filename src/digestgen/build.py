@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digestgen import config, content, output
+from digestgen import search as search_index
 from digestgen.config import Settings
 from digestgen.digest import Digest, assemble
 from digestgen.errors import SourceError
-from digestgen.render import render_site
+from digestgen.render import renderer, static_files
 
 
 @dataclass
@@ -32,7 +33,7 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
 
 def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
     """Every file of the site, in memory."""
-    return render_site(root, settings, digest)
+    return renderer(root, settings, digest).all() | static_files()
 
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
@@ -41,12 +42,12 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     started = time.perf_counter()
     output.check_target(out, root)
     digest, warnings = load(root, settings, strict=strict, drafts=drafts)
-    files = render(root, settings, digest)
+    site = renderer(root, settings, digest)
+    files = static_files() | site.all()
     finish = None
     if search:
-        from digestgen import search as search_index
-
-        finish = search_index.indexer(settings)
+        documents = site.search_documents()
+        finish = lambda staging: search_index.index(documents, staging / search_index.BUNDLE_DIR)  # noqa: E731
     with output.locked(out):
         output.clean_leftovers(out)
         output.publish(out, files, finish)

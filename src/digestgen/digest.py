@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from digestgen.content import Content, Issue, Paper
+from digestgen.korean import index_tokens
 from digestgen.markup import render, render_inline
 
 
@@ -53,6 +54,13 @@ class PaperView:
         return any(urlsplit(r.url).netloc.lower() in ("github.com", "gitlab.com") for r in self.repos)
 
     @property
+    def search_tokens(self) -> str:
+        """Index-only tokens (stems, compound tails) for Pagefind; never shown to readers."""
+        p = self.paper
+        texts = [*p.title.values(), *p.tldr.values(), *p.summary.values(), *p.abstract.values()]
+        return " ".join(index_tokens("\n".join(texts)))
+
+    @property
     def date(self):
         """The week it first appeared in, else its publication date."""
         if self.issues:
@@ -69,6 +77,11 @@ class IssueView:
     @property
     def url(self) -> str:
         return f"issues/{self.issue.slug}/"
+
+    @property
+    def search_tokens(self) -> str:
+        """Index-only tokens for the intro and title."""
+        return " ".join(index_tokens(self.issue.title + "\n" + self.issue.intro))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from digestgen import __version__
 from digestgen.config import Settings
 from digestgen.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
+from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
 from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
 THEME = resources.files("digestgen") / "theme"
@@ -100,6 +101,17 @@ class Renderer:
             places.append((iv, *self.digest.neighbours(iv, view)))
         return self.page(f"{view.url}index.html", "paper.html", paper=view, places=places)
 
+    def search_documents(self) -> dict[str, bytes]:
+        """Lean documents for Pagefind, at the same paths as the pages they stand for (not published)."""
+        docs: dict[str, bytes] = {}
+        for view in self.digest.issues:
+            docs |= self.page(f"{view.url}index.html", "search-issue.html", issue=view,
+                              tokens=view.search_tokens, sentinel=SENTINEL)
+        for view in self.digest.papers.values():
+            docs |= self.page(f"{view.url}index.html", "search-paper.html", paper=view,
+                              tokens=view.search_tokens, sentinel=SENTINEL)
+        return docs
+
     def all(self) -> dict[str, bytes]:
         """Every page of the site."""
         pages: dict[str, bytes] = {}
@@ -112,7 +124,8 @@ class Renderer:
         for tag, papers in self.digest.tags.items():
             pages |= self.page(f"tags/{tag}/index.html", "tag.html", tag=tag, papers=papers)
         pages |= self.page("archive/index.html", "archive.html", archive=self.digest.archive)
-        pages |= self.page("search/index.html", "search.html")
+        pages |= self.page("search/index.html", "search.html", particles=PARTICLES, min_stem=MIN_STEM,
+                           sentinel=SENTINEL)
         pages |= self.page("404.html", "404.html")
         return pages
 
@@ -125,8 +138,11 @@ def _template_place(exc: Exception, fallback: str) -> str:
     return fallback
 
 
+def renderer(root: Path | None, settings: Settings, digest: Digest) -> Renderer:
+    """A Renderer with the theme (and the repository's overrides) loaded."""
+    return Renderer(environment(root, settings), settings, digest, asset_versions(static_files()))
+
+
 def render_site(root: Path | None, settings: Settings, digest: Digest) -> dict[str, bytes]:
     """All pages and assets of the site as {relative path: bytes}."""
-    assets = static_files()
-    renderer = Renderer(environment(root, settings), settings, digest, asset_versions(assets))
-    return assets | renderer.all()
+    return static_files() | renderer(root, settings, digest).all()
