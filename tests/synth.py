@@ -1,71 +1,119 @@
-"""Generate a synthetic digest repository of realistic size (tests and benchmarks)."""
+"""Generate a synthetic digest repository of realistic size and shape (tests and benchmarks).
+
+Text is drawn from Zipf-distributed vocabularies (thousands of Korean noun stems, each often
+followed by a particle, and English words), so that word frequencies, and therefore index
+sizes, look like real writing rather than a handful of words repeated on every page. A few
+real words sit at fixed ranks so that benchmarks can query common, medium and rare terms.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from pathlib import Path
 
-KO_WORDS = ("대형 언어 모델은 추론 능력을 강화학습으로 높이는 방법을 온디바이스 환경에서 검증했습니다 "
-            "저자들은 하이퍼파라미터를 조정하며 동역학 모델과 확산 과정을 결합한 새로운 프레임워크를 제안합니다 "
-            "실험 결과 벤치마크에서 기존 방법보다 우수한 성능을 보였고 데이터 효율성과 안정성이 개선되었습니다 "
-            "멀티모달 입력을 다루는 에이전트가 도구를 호출하고 계획을 세우며 긴 문맥을 요약합니다 "
-            "트랜스포머 구조의 어텐션을 분석하여 학습 신호와 보상 모델의 한계를 설명합니다").split()
-EN_WORDS = ("large language models reasoning reinforcement learning diffusion agents benchmark "
-            "we propose a novel framework that improves efficiency and stability across tasks "
-            "experiments show strong results on math code and multimodal evaluation with fewer samples "
-            "attention transformer retrieval planning tool use long context alignment safety").split()
-TAGS = ("llm reasoning agents diffusion rlvr safety benchmark multimodal vision robotics "
-        "retrieval efficiency on-device alignment data").split()
+# Real words placed at known frequency ranks (0 = most common).
+KO_FIXED = {3: "모델", 12: "학습", 40: "강화학습", 150: "온디바이스", 400: "하이퍼파라미터", 1500: "동역학"}
+EN_FIXED = {2: "model", 15: "learning", 60: "reinforcement", 300: "diffusion", 1200: "denoising"}
+PARTICLES = ["을", "를", "이", "가", "은", "는", "의", "에", "에서", "으로", "와", "과", "도", "만", "에는"]
+TAGS = ("llm reasoning agents diffusion rlvr safety benchmark multimodal vision robotics retrieval "
+        "efficiency on-device alignment data speech code math theory").split()
+_SYLLABLES = "가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후기니디리미비시이지치키티피히개내대래매배새애재채해학습모델연구방법데이터성능결과실험분석추론생성평가".replace(" ", "")
+_LETTERS = "abcdefghiklmnoprstuvw"
 
 
-def _sentence(rng: random.Random, words, n: int, end: str) -> str:
-    return " ".join(rng.choice(words) for _ in range(n)) + end
+def _vocabulary(rng: random.Random, size: int, make, fixed: dict[int, str]) -> list[str]:
+    words: list[str] = []
+    seen = set(fixed.values())
+    while len(words) < size - len(fixed):
+        word = make(rng)
+        if word not in seen:
+            seen.add(word)
+            words.append(word)
+    for rank, word in sorted(fixed.items()):
+        words.insert(rank, word)
+    return words
 
 
-def _paragraph(rng, words, sentences: int, end: str) -> str:
-    return " ".join(_sentence(rng, words, rng.randint(8, 16), end) for _ in range(sentences))
+def _ko_word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.choice((2, 2, 3, 3, 3, 4))))
 
 
-def paper_yaml(pid: str, rng: random.Random) -> str:
-    """One paper record with a multi-paragraph summary and 150-300 word abstracts."""
-    summary = "\n\n".join(_paragraph(rng, KO_WORDS, 4, "니다.") for _ in range(rng.randint(2, 3)))
-    abstract_en = " ".join(rng.choice(EN_WORDS) for _ in range(rng.randint(150, 300))) + "."
-    abstract_ko = _paragraph(rng, KO_WORDS, 10, "니다.")
-    tags = rng.sample(TAGS, rng.randint(1, 4))
-    repo = f"  - https://github.com/lab{rng.randint(1, 500)}/{pid.replace('.', '-')}\n" if rng.random() < 0.5 else ""
-    indent = lambda text: "\n".join("    " + line if line else "" for line in text.split("\n"))
-    return (
-        f'id: "{pid}"\n'
-        f"title:\n  ko: {_sentence(rng, KO_WORDS, 5, '')}\n  en: {_sentence(rng, EN_WORDS, 7, '').title()}\n"
-        f"tldr:\n  ko: {_sentence(rng, KO_WORDS, 12, '니다.')}\n"
-        f"summary:\n  ko: |\n{indent(summary)}\n"
-        f"abstract:\n  ko: |\n{indent(abstract_ko)}\n  en: |\n{indent(abstract_en)}\n"
-        f"links:\n  paper: https://arxiv.org/abs/{pid}\n  pdf: https://arxiv.org/pdf/{pid}\n"
-        + (f"repos:\n{repo}" if repo else "")
-        + f"authors: [Author {rng.randint(1, 99)}, Author {rng.randint(100, 199)}]\n"
-        f'arxiv: "{pid}"\n'
-        f"tags: [{', '.join(tags)}]\n"
-    )
+def _en_word(rng: random.Random) -> str:
+    return "".join(rng.choice(_LETTERS) for _ in range(rng.randint(3, 10)))
+
+
+class Writer:
+    """Draws Korean and English text with Zipf word frequencies."""
+
+    def __init__(self, seed: int = 7, ko_size: int = 8000, en_size: int = 8000):
+        self.rng = random.Random(seed)
+        self.ko = _vocabulary(self.rng, ko_size, _ko_word, KO_FIXED)
+        self.en = _vocabulary(self.rng, en_size, _en_word, EN_FIXED)
+        self.ko_cum = list(itertools.accumulate(1 / (r + 1) ** 1.07 for r in range(len(self.ko))))
+        self.en_cum = list(itertools.accumulate(1 / (r + 1) ** 1.07 for r in range(len(self.en))))
+
+    def korean(self, words: int) -> str:
+        """Korean sentences: stems, often with a particle, ending in '-니다.'"""
+        stems = self.rng.choices(self.ko, cum_weights=self.ko_cum, k=words)
+        out = []
+        for index, stem in enumerate(stems, 1):
+            if index % self.rng.randint(9, 14) == 0:
+                out.append(stem + "합니다.")
+            else:
+                out.append(stem + (self.rng.choice(PARTICLES) if self.rng.random() < 0.6 else ""))
+        return " ".join(out) + "입니다."
+
+    def english(self, words: int) -> str:
+        chosen = self.rng.choices(self.en, cum_weights=self.en_cum, k=words)
+        return " ".join(chosen).capitalize() + "."
+
+    def paper(self, pid: str) -> str:
+        """One paper record: a multi-paragraph summary, 150-300 word abstracts, 1-4 tags."""
+        rng = self.rng
+        summary = "\n\n".join(self.korean(rng.randint(45, 80)) for _ in range(rng.randint(2, 4)))
+        abstract_en = self.english(rng.randint(150, 300))
+        abstract_ko = self.korean(rng.randint(120, 220))
+        tags = rng.sample(TAGS, rng.randint(1, 4))
+        repo = f"  - https://github.com/lab{rng.randint(1, 500)}/{pid.replace('.', '-')}\n" if rng.random() < 0.5 else ""
+        indent = lambda text: "\n".join("    " + line if line else "" for line in text.split("\n"))  # noqa: E731
+        return (
+            f'id: "{pid}"\n'
+            f"title:\n  ko: {self.korean(6).rstrip('.')}\n  en: {self.english(8).rstrip('.').title()}\n"
+            f"tldr:\n  ko: {self.korean(14)}\n"
+            f"summary:\n  ko: |\n{indent(summary)}\n"
+            f"abstract:\n  ko: |\n{indent(abstract_ko)}\n  en: |\n{indent(abstract_en)}\n"
+            f"links:\n  paper: https://arxiv.org/abs/{pid}\n  pdf: https://arxiv.org/pdf/{pid}\n"
+            + (f"repos:\n{repo}" if repo else "")
+            + f"authors: [Author {rng.randint(1, 999)}, Author {rng.randint(1000, 1999)}]\n"
+            f'arxiv: "{pid}"\n'
+            f"tags: [{', '.join(tags)}]\n"
+        )
+
+
+def paper_id(number: int, week: int, start: dt.date) -> str:
+    """An arXiv-like id (YYMM.NNNNN) from the week a paper appears in."""
+    day = start + dt.timedelta(weeks=week)
+    return f"{day.year % 100:02d}{day.month:02d}.{10000 + number % 90000:05d}"
 
 
 def generate(root: Path, papers: int, per_issue: int = 10, start: dt.date = dt.date(2016, 1, 4),
              seed: int = 7) -> list[str]:
     """Write `papers` records in weekly issues of `per_issue` under `root`; return the ids."""
-    rng = random.Random(seed)
+    writer = Writer(seed)
     (root / "papers").mkdir(parents=True, exist_ok=True)
     (root / "digests").mkdir(parents=True, exist_ok=True)
     ids = []
     for number in range(papers):
-        week = number // per_issue
-        pid = f"{(start.year % 100 + week // 52):02d}{(week % 52) // 5 + 1:02d}.{10000 + number:05d}"
+        pid = paper_id(number, number // per_issue, start)
         ids.append(pid)
-        (root / "papers" / f"{pid}.yaml").write_text(paper_yaml(pid, rng), encoding="utf-8")
+        (root / "papers" / f"{pid}.yaml").write_text(writer.paper(pid), encoding="utf-8")
     for week in range((papers + per_issue - 1) // per_issue):
         day = start + dt.timedelta(weeks=week)
         chunk = ids[week * per_issue:(week + 1) * per_issue]
         listed = "\n".join(f'  - "{pid}"' for pid in chunk)
-        intro = "\n\n".join(_paragraph(rng, KO_WORDS, 3, "니다.") for _ in range(2))
+        intro = "\n\n".join(writer.korean(60) for _ in range(2))
         (root / "digests" / f"{day.isoformat()}.md").write_text(
             f"---\npapers:\n{listed}\n---\n{intro}\n", encoding="utf-8")
     return ids

@@ -3,9 +3,10 @@
 Pagefind splits Korean on spaces and matches word prefixes, so `하이퍼파라미터가` does not
 find `하이퍼파라미터를`, and `디바이스` does not find `온디바이스`. We close the gap on both sides:
 
-- at index time, each page gets extra tokens that readers never see: the stem of every Hangul
-  word (particle removed), the tails of compound stems (`온디바이스` -> `디바이스`, `바이스`), and
-  Latin terms glued to Hangul (`디노이징(denoising)은` -> `denoising`);
+- at index time, each page gets extra tokens that readers never see: the tails of compound
+  stems (`온디바이스를` -> `디바이스`, `바이스`) and Latin terms glued to Hangul
+  (`디노이징(denoising)은` -> `denoising`). Stems themselves need no token: a stripped query
+  (`하이퍼파라미터`) already prefix-matches the word in the text (`하이퍼파라미터를`);
 - at query time, the search page strips the same particles from each Hangul query word
   (the list is written into the site from `PARTICLES` below, so both sides agree).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 # Particles (josa) and common verbal endings, longest first. A word keeps at least
 # MIN_STEM syllables, so short nouns ending in 이/가 (아이, 나이) are left alone.
@@ -32,40 +34,50 @@ SENTINEL = "\u2042"  # in search documents, separates readable text from index-o
 MIN_TAIL = 2  # shortest compound tail that is indexed
 MAX_WORD = 12  # longer runs are not split into tails (URLs, runs without spaces)
 
+_PARTICLE_SET = frozenset(PARTICLES)
+_LONGEST = max(map(len, PARTICLES))
 _HANGUL = "\uac00-\ud7a3"
 _RUN = re.compile(rf"[{_HANGUL}]+|[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|[0-9]+(?:\.[0-9]+)*")
 _IS_HANGUL = re.compile(rf"^[{_HANGUL}]+$")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """`하이퍼파라미터를` -> `하이퍼파라미터`; words that are not Hangul come back unchanged."""
     if not _IS_HANGUL.match(word):
         return word
-    for particle in PARTICLES:
-        if word.endswith(particle) and len(word) - len(particle) >= MIN_STEM:
-            return word[: -len(particle)]
+    for length in range(min(_LONGEST, len(word) - MIN_STEM), 0, -1):
+        if word[-length:] in _PARTICLE_SET:
+            return word[:-length]
     return word
+
+
+@lru_cache(maxsize=262144)
+def _chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """Index-only tokens of one space-separated chunk of text."""
+    tokens = []
+    runs = _RUN.findall(chunk)
+    mixed = len(runs) > 1 or (runs and runs[0] != chunk)
+    for run in runs:
+        if not _IS_HANGUL.match(run):
+            if mixed:
+                tokens.append(run.lower())  # `(denoising)` inside a Korean chunk
+            continue
+        if len(run) < MIN_STEM:
+            continue  # a lone particle after a Latin term: `LLM의`
+        base = stem(run)
+        if mixed and base != chunk:
+            tokens.append(base)  # `디노이징(denoising)을`: Pagefind would keep it glued
+        if len(base) <= MAX_WORD:
+            tokens.extend(base[start:] for start in range(1, len(base) - MIN_TAIL + 1))
+    return tuple(tokens)
 
 
 def index_tokens(text: str) -> list[str]:
     """The extra tokens for `text` that Pagefind's own splitting would miss, sorted and unique."""
     tokens: set[str] = set()
-    for chunk in text.split():
-        runs = _RUN.findall(chunk)
-        mixed = len(runs) > 1 or (runs and runs[0] != chunk)
-        for run in runs:
-            if not _IS_HANGUL.match(run):
-                if mixed:
-                    tokens.add(run.lower())  # `(denoising)` inside a Korean chunk
-                continue
-            if len(run) < MIN_STEM:
-                continue  # a lone particle after a Latin term: `LLM의`
-            base = stem(run)
-            if base != run or mixed:
-                tokens.add(base)
-            if len(base) <= MAX_WORD:
-                for start in range(1, len(base) - MIN_TAIL + 1):
-                    tokens.add(base[start:])
+    for chunk in set(text.split()):
+        tokens.update(_chunk_tokens(chunk))
     return sorted(tokens)
 
 

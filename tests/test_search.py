@@ -1,0 +1,236 @@
+"""Search: Korean tokens and particles, the lean search documents, and real searches in Chromium
+against a built site served on localhost, at the root and under a subpath."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from browser import browser, serve
+from conftest import HERE, run_cli, tree
+from digestgen import build, config
+from digestgen.korean import index_tokens, stem
+from digestgen.render import renderer
+
+FIXTURE = HERE / "fixtures" / "search"
+
+
+@pytest.mark.parametrize("word,expected", [
+    ("하이퍼파라미터를", "하이퍼파라미터"), ("하이퍼파라미터가", "하이퍼파라미터"), ("모델에서는", "모델"),
+    ("강화학습으로", "강화학습"), ("아이", "아이"), ("나이", "나이"), ("model", "model"), ("모델", "모델"),
+])
+def test_stem(word, expected):
+    assert stem(word) == expected
+
+
+def test_index_tokens_cover_compound_tails_and_glued_latin():
+    tokens = index_tokens("온디바이스 학습 동역학을 디노이징(denoising)으로 살핍니다")
+    assert {"디바이스", "역학", "denoising", "디노이징"} <= set(tokens)
+    assert "학습" not in tokens and "온디바이스" not in tokens  # words Pagefind already has
+    assert tokens == sorted(set(tokens))
+
+
+def test_search_documents_are_lean_nfd_and_pages_are_clean():
+    settings = config.load(FIXTURE)
+    digest, _ = build.load(FIXTURE, settings)
+    site = renderer(FIXTURE, settings, digest)
+    docs, pages = site.search_documents(), site.all()
+    doc = docs["papers/ondevice/index.html"].decode()
+    assert "디바이스" in doc and "data-pagefind-body" in doc and 'data-pagefind-filter="tag[content]"' in doc
+    assert "site-header" not in doc  # navigation is not indexed
+    page = pages["papers/ondevice/index.html"].decode()
+    assert "pagefind" not in page and "\u2042" not in page  # readers never see index-only tokens
+    from digestgen.search import normalize
+
+    nfd = normalize(docs)["papers/ondevice/index.html"].decode()
+    assert unicodedata.is_normalized("NFD", nfd) and nfd != doc
+
+
+# --- in a real browser -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    """The search fixture built twice: for the root and for the subpath /digest/."""
+    out = tmp_path_factory.mktemp("search")
+    built = {}
+    for prefix in ("/", "/digest/"):
+        target = out / prefix.strip("/").replace("/", "_") / "site" if prefix != "/" else out / "root" / "site"
+        done = run_cli("build", "--root", str(FIXTURE), "--out", str(target), "--base-url", prefix)
+        assert done.returncode == 0, done.stderr
+        built[prefix] = target
+    return built
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as instance:
+        yield instance
+
+
+def result_ids(page, want: int = 10) -> list[str]:
+    """Paper/issue slugs of the results shown, loading more until `want` or the end."""
+    status = page.locator("#search-status")
+    status.filter(has_text="결과").wait_for(timeout=20000)
+    more = page.locator("#search-more")
+    while page.locator(".result").count() < want and more.is_visible():
+        count = page.locator(".result").count()
+        more.click()
+        page.wait_for_function  # noqa: B018 - (CSP forbids string evaluation; poll instead)
+        for _ in range(100):
+            if page.locator(".result").count() > count:
+                break
+            page.wait_for_timeout(50)
+    hrefs = page.locator(".result-title a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    return [re.sub(r"^.*/(papers|issues)/([^/]+)/$", r"\1/\2", h) for h in hrefs]
+
+
+QUERY_SET = [
+    # (kind, query, must be in the top ten, must not be found)
+    ("exact word", "강화학습", ["papers/rl", "papers/robot", "issues/2026-01-12"], ["papers/ondevice"]),
+    ("other particle", "하이퍼파라미터가", ["papers/ondevice", "papers/hyper"], ["papers/rl"]),
+    ("particle on stem", "동역학으로", ["papers/dynamics"], ["papers/rl"]),
+    ("compound tail", "디바이스", ["papers/ondevice"], ["papers/dynamics"]),
+    ("compound tail", "역학", ["papers/dynamics"], ["papers/rl"]),
+    ("English word", "diffusion", ["papers/robot"], ["papers/ondevice"]),
+    ("English in Korean parentheses", "denoising", ["papers/denoise"], ["papers/robot"]),
+    ("two words", "로봇 조작", ["papers/robot"], ["papers/rl"]),
+    ("title word", "grokking", ["papers/dynamics"], ["papers/hyper"]),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind,query,expected,absent", QUERY_SET, ids=[f"{q[0]}: {q[1]}" for q in QUERY_SET])
+def test_query_set(sites, chromium, kind, query, expected, absent):
+    with serve(sites["/"]) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/?q={query}")
+        found = result_ids(page)
+        page.close()
+    assert set(expected) <= set(found[:10]), found
+    assert not set(absent) & set(found), found
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["/", "/digest/"])
+def test_type_a_query_and_follow_a_result(sites, chromium, prefix):
+    with serve(sites[prefix], prefix) as base:
+        page = chromium.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+        page.goto(f"{base}papers/rl/")
+        page.fill("#site-search-q", "그로킹")
+        page.press("#site-search-q", "Enter")
+        page.wait_for_url(re.compile(re.escape(base) + r"search/\?q="))
+        assert result_ids(page) == ["papers/dynamics"]
+        page.fill("#search-q", "양자화")  # typing in the search page's own box searches as you type
+        page.locator(".result-title a", has_text="온디바이스").wait_for(timeout=10000)
+        assert "q=%EC%96%91%EC%9E%90%ED%99%94" in page.url  # the URL follows the box: shareable
+        page.locator(".result-title a").first.click()
+        page.wait_for_url(f"{base}papers/ondevice/")
+        assert "작은 언어 모델을 위한 온디바이스 추론 최적화" in page.locator("h1").inner_text()
+        assert errors == []
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("prefix", ["/", "/digest/"])
+def test_filter_by_tag(sites, chromium, prefix):
+    with serve(sites[prefix], prefix) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/?q=모델")
+        assert len(result_ids(page)) >= 2
+        page.locator("#search-filters summary").click()
+        page.locator("#search-filter-body label", has_text="on-device").click()
+        page.locator("#search-status", has_text="결과 1건").wait_for(timeout=10000)
+        assert result_ids(page) == ["papers/ondevice"]
+        assert "tag=on-device" in page.url
+        page.close()
+
+
+@pytest.mark.browser
+def test_deep_link_with_filters_and_sort(sites, chromium):
+    with serve(sites["/"]) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/?tag=theory&sort=date")
+        ids = result_ids(page)
+        assert ids == ["papers/hyper", "papers/dynamics"]  # both theory papers, newest week first
+        assert page.locator("#search-filters").get_attribute("open") is not None
+        assert page.locator("#search-sort").input_value() == "date"
+        page.goto(f"{base}search/?q=로봇&week=2026/01/05 ~ 11")
+        page.locator("#search-status", has_text="결과가 없습니다").wait_for(timeout=10000)
+        page.close()
+
+
+@pytest.mark.browser
+def test_results_show_both_titles_and_week(sites, chromium):
+    with serve(sites["/"]) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/?q=그로킹")
+        result_ids(page)
+        first = page.locator(".result").first
+        assert first.locator('.result-title [lang="ko"]').inner_text() == "학습 동역학으로 본 그로킹 현상"
+        assert first.locator('.result-title [lang="en"]').inner_text() == "Grokking Through the Lens of Training Dynamics"
+        assert first.locator(".result-week").inner_text() == "2026/01/05 ~ 11"
+        assert first.locator("mark").first.inner_text() == "그로킹"
+        page.close()
+
+
+@pytest.mark.browser
+def test_keyboard_only_search(sites, chromium):
+    with serve(sites["/"]) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/")
+        assert page.evaluate("document.activeElement.id") == "search-q"  # focused on arrival
+        page.keyboard.type("강화학습")
+        page.keyboard.press("Enter")
+        result_ids(page)
+        for _ in range(4):  # sort select, submit button, filter summary, first result
+            page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.closest('.result') !== null")
+        page.keyboard.press("Enter")
+        page.wait_for_url(re.compile(r"/(papers|issues)/"))
+        page.close()
+
+
+@pytest.mark.browser
+def test_search_page_accessibility(sites, chromium):
+    from axe_playwright_python.sync_playwright import Axe
+
+    with serve(sites["/"]) as base:
+        context = chromium.new_context(bypass_csp=True)  # axe injects its script by evaluation
+        page = context.new_page()
+        page.goto(f"{base}search/?q=강화학습")
+        result_ids(page)
+        page.locator("#search-filters summary").click()
+        page.locator("#search-filter-body fieldset").first.wait_for()
+        violations = Axe().run(page).response["violations"]
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+                   if v["impact"] in ("serious", "critical")]
+        assert serious == []
+        context.close()
+
+
+@pytest.mark.browser
+def test_pages_work_without_javascript(sites, chromium):
+    with serve(sites["/"]) as base:
+        context = chromium.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"{base}papers/rl/")
+        assert "검증 가능한 보상으로 하는 강화학습의 한계" in page.locator("h1").inner_text()
+        page.goto(f"{base}search/?q=x")
+        assert "검색에는 자바스크립트가 필요합니다" in page.locator("main").inner_text()
+        context.close()
+
+
+def test_bundle_is_written_and_stale_index_disappears(sites):
+    files = tree(sites["/"])
+    assert any(p.startswith("pagefind/index/") for p in files)
+    assert any(p.startswith("pagefind/filter/") for p in files)
+    assert "pagefind/pagefind.js" in files
+    assert not any(p.startswith(".search-docs") for p in files)
+    assert not list(Path(sites["/"]).parent.glob(".search-docs-*"))
