@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
@@ -21,11 +23,14 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
 
-def _root_arg(parser: argparse.ArgumentParser) -> None:
+def _root_arg(parser: argparse.ArgumentParser, strict: bool = True) -> None:
     parser.add_argument("--root", type=Path, default=Path("."), metavar="DIR",
                         help="the digest repository (default: the current folder)")
-    parser.add_argument("--strict", action="store_true",
-                        help="treat warnings (e.g. a paper that no issue lists) as errors")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="say more about what happens")
+    if strict:
+        parser.add_argument("--strict", action="store_true",
+                            help="treat warnings (e.g. a paper that no issue lists) as errors")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -60,7 +65,73 @@ def make_parser() -> argparse.ArgumentParser:
         epilog="example:\n  digestgen validate --strict",
     )
     _root_arg(validate)
+
+    add = commands.add_parser(
+        "add", help="fetch papers from arXiv and write their records",
+        description="Fetch metadata for each arXiv id or URL and write papers/<id>.yaml with the English "
+                    "title, abstract, authors, date and links. The Korean text is left for you, and the record "
+                    "is marked `draft: true` until you finish it. Existing records are never overwritten.",
+        epilog="examples:\n  digestgen add 2507.16075 https://arxiv.org/abs/2506.10943v2\n"
+               "  digestgen add arXiv:2507.14417 --issue 2025-07-21\n\n"
+               "environment: DIGESTGEN_ARXIV_API (default https://export.arxiv.org/api/query), "
+               "DIGESTGEN_ARXIV_DELAY (seconds between requests, default 3)",
+    )
+    add.add_argument("ids", nargs="+", metavar="ID_OR_URL", help="arXiv ids or URLs, in any form")
+    add.add_argument("--issue", type=_date, metavar="DATE",
+                     help="also list the papers in the issue of DATE's week (created as a draft if needed)")
+    _root_arg(add, strict=False)
+
+    candidates = commands.add_parser(
+        "candidates", help="list papers from RSS/Atom feeds that are not in papers/ yet",
+        description="Read RSS or Atom feeds (URLs or files), such as arXiv's listing feeds, and list each entry "
+                    "whose arXiv id has no record yet: id, announce type, title, link. A feed that cannot be "
+                    "read gives a warning; the others are still read.",
+        epilog="examples:\n  digestgen candidates https://rss.arxiv.org/rss/cs.AI --since 2025-07-21\n"
+               "  digestgen candidates feeds/cs.CL.xml --add --issue 2025-07-21",
+    )
+    candidates.add_argument("feeds", nargs="+", metavar="FEED", help="feed URLs or files")
+    candidates.add_argument("--since", type=_date, metavar="DATE", help="only entries published on or after DATE")
+    candidates.add_argument("--add", action="store_true", help="add the candidates as `digestgen add` would")
+    candidates.add_argument("--issue", type=_date, metavar="DATE", help="with --add: list them in DATE's issue")
+    _root_arg(candidates, strict=False)
+
+    new = commands.add_parser(
+        "new", help="start the next week's issue",
+        description="Write digests/<week>.md as a draft with front matter and an intro outline, for the week "
+                    "after the latest issue (or the week of --week). Never overwrites.",
+        epilog="examples:\n  digestgen new\n  digestgen new --week 2025-07-28",
+    )
+    new.add_argument("--week", type=_date, metavar="DATE", help="any day of the week to start")
+    _root_arg(new, strict=False)
+
+    serve = commands.add_parser(
+        "serve", help="preview the site with live reload",
+        description="Build the site (drafts included) and serve it on 127.0.0.1; rebuild when papers/, digests/, "
+                    "templates/ or digestgen.toml change and reload open pages. Content errors are shown in "
+                    "the terminal and over the page, and the last good build stays up until they are fixed.",
+        epilog="example:\n  digestgen serve --port 8000 --open",
+    )
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--open", action="store_true", help="open the site in a browser")
+    _root_arg(serve, strict=False)
+
+    schema = commands.add_parser(
+        "schema", help="write JSON Schema for paper records and issue front matter",
+        description="Write paper.schema.json and issue.schema.json, generated from the validator's own "
+                    "definitions (including extra fields from digestgen.toml), for editor completion.",
+        epilog="example:\n  digestgen schema --out .digestgen/schema",
+    )
+    schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/.digestgen/schema)")
+    _root_arg(schema, strict=False)
     return parser
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-07-21") from None
 
 
 def _print_diagnostics(problems) -> None:
@@ -73,22 +144,130 @@ def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: no such folder")
+    if args.command in COMMANDS:
+        return COMMANDS[args.command](args)
     base_url = getattr(args, "base_url", None)
     if base_url is not None and normalize_base_url(base_url) is None:
         raise UsageError(f"--base-url {base_url!r}: expected a path like /digest/ or an http(s) URL")
     settings = pipeline.settings_for(root, base_url)
     if args.command == "validate":
         digest, warnings = pipeline.load(root, settings, strict=args.strict)
-        _print_diagnostics(warnings)
-        print(f"ok: {len(digest.papers)} papers, {len(digest.issues)} issues", file=sys.stderr)
+        if not args.quiet:
+            _print_diagnostics(warnings)
+            print(f"ok: {len(digest.papers)} papers, {len(digest.issues)} issues", file=sys.stderr)
         return EXIT_OK
     out = args.out if args.out is not None else root / "site"
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
                             search=not args.no_search)
+    if args.quiet:
+        return EXIT_OK
     _print_diagnostics(report.warnings)
     print(f"built {report.pages} pages ({report.bytes / 1e6:.1f} MB) into {out} in {report.seconds:.2f}s",
           file=sys.stderr)
     return EXIT_OK
+
+
+class Progress:
+    """A one-line progress counter on a terminal; silent when piped, under CI, or with --quiet."""
+
+    def __init__(self, label: str, total: int, quiet: bool = False):
+        self.label, self.total, self.done = label, total, 0
+        self.active = not quiet and sys.stderr.isatty() and not os.environ.get("CI") and total > 1
+
+    def __call__(self, step: int = 1) -> None:
+        self.done += step
+        if self.active:
+            print(f"\r{self.label} {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
+            if self.done >= self.total:
+                print(file=sys.stderr)
+
+
+def _say(args):
+    return (lambda *a, **k: None) if args.quiet else (lambda text: print(text, flush=True))
+
+
+def _warn(text: str) -> None:
+    print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from digestgen import arxivapi, editor
+
+    client = arxivapi.Client()
+    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
+                    progress=Progress("arXiv", len(args.ids), args.quiet))
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def run_candidates(args: argparse.Namespace) -> int:
+    from digestgen import arxivapi, editor, feeds
+
+    known = {p.stem for p in (args.root / "papers").glob("*.yaml")}
+    found: dict[str, feeds.Candidate] = {}
+    failed = 0
+    for source in args.feeds:
+        try:
+            entries = feeds.read(source)
+        except feeds.FeedError as exc:
+            print(f"digestgen: warning: {source}: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        for entry in entries:
+            if arxivapi.file_stem(entry.arxiv_id) in known or entry.arxiv_id in found:
+                continue
+            if args.since and entry.published and entry.published < args.since:
+                continue
+            found[entry.arxiv_id] = entry
+    for entry in found.values():
+        print(f"{entry.arxiv_id}\t{entry.announce or '-'}\t{entry.title}\t{entry.link}")
+    if failed == len(args.feeds):
+        return EXIT_INVALID
+    if args.add and found:
+        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
+                        progress=Progress("arXiv", len(found), args.quiet))
+        return EXIT_OK if ok else EXIT_INVALID
+    return EXIT_OK
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from digestgen import editor
+
+    week = editor.week_start(args.week) if args.week else editor.next_week(args.root)
+    path = args.root / "digests" / f"{week.isoformat()}.md"
+    try:
+        editor.write_new(path, editor.issue_text([]))
+    except editor.EditError as exc:
+        _warn(f"digests/{exc}")
+        return EXIT_INVALID
+    _say(args)(f"wrote digests/{path.name} (draft)")
+    return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from digestgen import preview
+
+    preview.serve(args.root, port=args.port, host=args.host, open_browser=args.open)
+    return EXIT_OK
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    from digestgen.schema import ISSUE, PAPER, json_schema
+
+    settings = pipeline.settings_for(args.root)
+    out = args.out if args.out is not None else args.root / ".digestgen" / "schema"
+    out.mkdir(parents=True, exist_ok=True)
+    documents = {
+        "paper.schema.json": json_schema(PAPER.with_extra(settings.extra_paper_fields), "digestgen paper record"),
+        "issue.schema.json": json_schema(ISSUE.with_extra(settings.extra_issue_fields), "digestgen issue front matter"),
+    }
+    for name, document in documents.items():
+        (out / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        _say(args)(f"wrote {out / name}")
+    return EXIT_OK
+
+
+COMMANDS = {"add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
+            "schema": run_schema}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,6 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"digestgen: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:
+        print(f"digestgen: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_INVALID
     except BuildError as exc:
         print(f"digestgen: error: {exc}", file=sys.stderr)
         return EXIT_INVALID

@@ -42,6 +42,7 @@ class Paper:
     published: dt.date | None = None
     tags: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+    draft: bool = False
 
     @property
     def paper_url(self) -> str:
@@ -106,8 +107,9 @@ def load(root: Path, settings: Settings, strict: bool = False) -> Content:
     issues = _load_issues(root, settings, papers, found)
     if not any(e.severity == "error" for e in found):
         found += _unlisted_papers(papers, paper_docs, issues)
+    found += _drafts_in_published_issues(root, papers, issues)
     if strict:
-        found = [SourceError(e.path, e.line, e.col, e.message) for e in found]
+        found = [SourceError(e.path, e.line, e.col, e.message) if e.severity == "warning" else e for e in found]
     if any(e.severity == "error" for e in found):
         raise ContentError(found)
     return Content(papers, issues, sorted(found))
@@ -161,7 +163,8 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError]) -> t
 def _paper(stem: str, rel: str, data: dict, settings: Settings) -> Paper:
     extra = {k: data[k] for k in settings.extra_paper_fields if k in data}
     return Paper(
-        id=stem, source=rel, title=data["title"], summary=data["summary"], links=data["links"],
+        id=stem, source=rel, title=data["title"], summary=data.get("summary", {}), links=data["links"],
+        draft=data.get("draft", False),
         tldr=data.get("tldr", {}), abstract=data.get("abstract", {}), repos=tuple(data.get("repos", ())),
         figures=tuple(Figure(f["src"], f.get("alt", "")) for f in data.get("figures", ())),
         authors=tuple(data.get("authors", ())), arxiv=data.get("arxiv"), published=data.get("published"),
@@ -214,6 +217,20 @@ def _issue_date(stem: str, rel: str, errors: list[SourceError]) -> dt.date | Non
     except ValueError as exc:
         errors.append(SourceError(rel, 1, 1, f"file name '{stem}' is not a valid date ({exc})"))
         return None
+
+
+def _drafts_in_published_issues(root: Path, papers: dict[str, Paper], issues: list[Issue]) -> list[SourceError]:
+    """A published issue may not list a draft record: the site would show half-written text."""
+    errors = []
+    for issue in issues:
+        if issue.draft:
+            continue
+        for index, pid in enumerate(issue.paper_ids):
+            if pid in papers and papers[pid].draft:
+                doc, _ = read_front_matter_file(root / issue.source, issue.source)
+                errors.append(doc.meta.error(("papers", index), f"papers[{index}]: paper '{pid}' is a draft; "
+                                             "finish it (and delete its `draft: true`) or mark this issue draft"))
+    return errors
 
 
 def _unlisted_papers(papers: dict[str, Paper], docs: dict[str, Document], issues: list[Issue]) -> list[SourceError]:

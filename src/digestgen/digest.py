@@ -122,14 +122,15 @@ def assemble(content: Content, drafts: bool = False) -> Digest:
     listed_anywhere = {pid for i in content.issues for pid in i.paper_ids}
     shown = {pid for i in issues for pid in i.paper_ids}
     # A paper no issue lists still gets its page; one that only a draft lists waits for it.
-    published = sorted(pid for pid in content.papers if pid in shown or pid not in listed_anywhere)
+    published = sorted(pid for pid, paper in content.papers.items()
+                       if (pid in shown or pid not in listed_anywhere) and (drafts or not paper.draft))
     views = {pid: paper_view(content.papers[pid]) for pid in published}
     issue_views = []
     for issue in issues:  # oldest first, so each paper's issues come in order
-        for pid in issue.paper_ids:
-            views[pid].issues.append(issue)
-        issue_views.append(IssueView(issue, render(issue.intro),
-                                     [views[pid] for pid in issue.paper_ids]))
+        listed = [views[pid] for pid in issue.paper_ids if pid in views]
+        for view in listed:
+            view.issues.append(issue)
+        issue_views.append(IssueView(issue, render(issue.intro), listed))
     issue_views.reverse()
 
     order = sorted(views.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)

@@ -295,7 +295,10 @@ PAPER = Record(
                     doc="Optional; must equal the file name without .yaml"),
         "title": Field(text_map(("ko", "en")), required=True, doc="Title by language; needs ko or en"),
         "tldr": Field(text_map(), doc="One-sentence summary by language (Markdown)"),
-        "summary": Field(text_map(), required=True, doc="논문 소개: the editors' write-up by language (Markdown)"),
+        "summary": Field(text_map(), doc="논문 소개: the editors' write-up by language (Markdown); "
+                                         "required unless the record is a draft"),
+        "draft": Field(Bool(), doc="A draft record (as `digestgen add` writes it) may lack its Korean text "
+                                   "and is published only with --drafts"),
         "abstract": Field(text_map(), doc="논문 초록: translation and original by language (Markdown)"),
         "links": Field(MapOf(Url(), re.compile(r"^[A-Za-z0-9_-]+$"), "a link label (letters, digits, '-', '_')",
                              required=("paper",)), required=True, doc="Label -> URL; `paper` is required"),
@@ -331,7 +334,20 @@ def _figure_alt(paper: dict, path: DocPath, ck: Checker) -> None:
             ck.fail(path + ("figures", index), "has no 'alt' text; screen readers will skip it", "warning")
 
 
-PAPER.rules.append(_figure_alt)
+def _summary_unless_draft(paper: dict, path: DocPath, ck: Checker) -> None:
+    if "summary" not in ck.doc.value and not paper.get("draft") and isinstance(ck.doc.value, dict):
+        ck.fail(path, "'summary' is required")
+
+
+def _draft_todo(paper: dict, path: DocPath, ck: Checker) -> None:
+    if paper.get("draft"):
+        missing = [f"{field}.ko" for field in ("title", "summary", "abstract")
+                   if "ko" not in (paper.get(field) or {})]
+        if missing:
+            ck.fail(("draft",), f"draft record; still missing {', '.join(missing)}", "note")
+
+
+PAPER.rules.extend([_figure_alt, _summary_unless_draft, _draft_todo])
 
 
 def json_schema(record: Record, title: str) -> dict:

@@ -1,0 +1,256 @@
+"""Write editors' files safely: new paper records, new issues, and ids added to an issue.
+
+Every write is atomic (a temporary file beside the target, then a rename), a new file never
+replaces an existing one, and an edited issue keeps its formatting and comments: only the
+lines that carry the new ids are added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from digestgen.arxivapi import Paper, file_stem
+from digestgen.content import DIGESTS_DIR, ISSUE_NAME
+from digestgen.sources import Loader
+
+INTRO_OUTLINE = """\
+이번 주 선정된 논문들을 살펴보면, (이번 주의 흐름을 한두 문장으로 씁니다.)
+
+첫째, (첫 번째 흐름과 대표 논문)
+
+둘째, (두 번째 흐름과 대표 논문)
+
+마지막으로, (나머지 논문과 의미)
+"""
+
+
+class EditError(Exception):
+    """A file could not be written or edited as asked."""
+
+
+def _quote(text: str) -> str:
+    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _block(text: str, indent: str = "    ") -> str:
+    return "\n".join(indent + line if line.strip() else "" for line in text.splitlines())
+
+
+def record_text(paper: Paper) -> str:
+    """A paper record for `paper`: English from arXiv, Korean left for the editor, marked draft."""
+    categories = ", ".join(f"{c} (primary)" if c == paper.primary_category else c for c in paper.categories)
+    authors = ", ".join(_quote(a) for a in paper.authors)
+    return (
+        f"# arXiv categories: {categories}\n"
+        f"# Written by `digestgen add`. Fill in the Korean text marked TODO, then delete `draft: true`.\n"
+        f"id: {_quote(file_stem(paper.id))}\n"
+        f"draft: true  # a draft record is published only when finished; `digestgen validate` lists what is missing\n"
+        f"title:\n"
+        f"  en: {_quote(paper.title)}\n"
+        f"  # TODO ko: 국문 제목\n"
+        f"# TODO summary:\n"
+        f"#   ko: |\n"
+        f"#     논문 소개를 씁니다.\n"
+        f"abstract:\n"
+        f"  en: |\n{_block(paper.abstract)}\n"
+        f"  # TODO ko: |\n"
+        f"  #   초록 번역\n"
+        f"links:\n"
+        f"  paper: {paper.abs_url}\n"
+        f"  pdf: {paper.pdf_url}\n"
+        f"authors: [{authors}]\n"
+        f"arxiv: {_quote(paper.id)}\n"
+        f"published: {paper.published.isoformat()}\n"
+        f"tags: []  # e.g. from the categories above\n"
+    )
+
+
+def write_new(path: Path, text: str) -> None:
+    """Create `path` with `text` atomically; fail if it exists (never overwrite)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.link(temp, path)  # atomic, and fails if the target exists
+    except FileExistsError:
+        raise EditError(f"{path.name} already exists; not overwritten") from None
+    finally:
+        os.unlink(temp)
+
+
+def replace_file(path: Path, text: str) -> None:
+    """Replace `path` with `text` atomically (readers see the old or the new file, never a mix)."""
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, path.stat().st_mode & 0o777)
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of `day`'s week (digest weeks run Monday to Sunday)."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def issue_weeks(root: Path) -> list[dt.date]:
+    """The first days of the weeks that have an issue file, oldest first."""
+    folder = root / DIGESTS_DIR
+    weeks = []
+    for file in folder.glob("*.md") if folder.is_dir() else ():
+        if ISSUE_NAME.match(file.stem):
+            try:
+                weeks.append(dt.date.fromisoformat(file.stem))
+            except ValueError:
+                continue
+    return sorted(weeks)
+
+
+def issue_for(root: Path, day: dt.date) -> Path:
+    """The issue file whose week holds `day`, or the path of a new one for that week."""
+    for start in issue_weeks(root):
+        if start <= day <= start + dt.timedelta(days=6):
+            return root / DIGESTS_DIR / f"{start.isoformat()}.md"
+    return root / DIGESTS_DIR / f"{week_start(day).isoformat()}.md"
+
+
+def next_week(root: Path) -> dt.date:
+    """The day after the latest issue's week, or this week's Monday if there is none."""
+    weeks = issue_weeks(root)
+    return weeks[-1] + dt.timedelta(days=7) if weeks else week_start(dt.date.today())
+
+
+def issue_text(ids: list[str]) -> str:
+    """A new draft issue with an intro outline."""
+    listed = "\n".join(f"  - {_quote(i)}" for i in ids)
+    papers = f"papers:\n{listed}\n" if ids else "papers: []\n"
+    return f"---\ndraft: true  # delete this line to publish the issue\n{papers}---\n{INTRO_OUTLINE}"
+
+
+def add_to_issue(path: Path, ids: list[str]) -> list[str]:
+    """Append `ids` to the issue at `path` (creating it as a draft); return the ids added."""
+    if not path.exists():
+        write_new(path, issue_text(ids))
+        return list(ids)
+    raw = path.read_bytes()
+    text = raw.decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.replace("\r\n", "\n").split("\n")
+    bom = lines[0].startswith("\ufeff")
+    lines[0] = lines[0].removeprefix("\ufeff")
+    if not lines or lines[0].strip() != "---":
+        raise EditError(f"{path.name}: no front matter to add papers to")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    except StopIteration:
+        raise EditError(f"{path.name}: front matter is not closed") from None
+    try:
+        node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
+    except yaml.YAMLError as exc:
+        raise EditError(f"{path.name}: front matter is not valid YAML ({' '.join(str(exc).split())})") from None
+    papers = None
+    if isinstance(node, yaml.MappingNode):
+        papers = next((v for k, v in node.value if getattr(k, "value", None) == "papers"), None)
+    existing = [item.value for item in papers.value] if isinstance(papers, yaml.SequenceNode) else []
+    new = [i for i in ids if i not in existing]
+    if not new:
+        return []
+    if papers is None:  # no `papers:` key: add one at the end of the front matter
+        lines[end:end] = ["papers:"] + [f"  - {_quote(i)}" for i in new]
+    elif isinstance(papers, yaml.SequenceNode) and papers.flow_style:
+        row, col = papers.end_mark.line + 1, papers.end_mark.column - 1  # the closing ']'
+        joined = ", ".join(_quote(i) for i in new)
+        before = lines[row][:col].rstrip()
+        lines[row] = before + (", " if existing else "") + joined + lines[row][col:]
+    elif isinstance(papers, yaml.SequenceNode) and papers.value:
+        last = papers.value[-1]
+        dash = " " * (papers.value[0].start_mark.column - 2)
+        after = last.end_mark.line + 1  # the line after the last item (front matter starts at 1)
+        if last.end_mark.column == 0:
+            after -= 1
+        lines[after + 1:after + 1] = [f"{dash}- {_quote(i)}" for i in new]
+    else:
+        raise EditError(f"{path.name}: `papers` is not a list; fix it by hand")
+    closing = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    check = yaml.safe_load("\n".join(lines[1:closing])) or {}
+    if [str(i) for i in check.get("papers") or []] != existing + new:
+        raise EditError(f"{path.name}: could not add the ids without changing the file's layout; add them by hand")
+    replace_file(path, ("\ufeff" if bom else "") + newline.join(lines))
+    return new
+
+
+def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
+        say=print, warn=print, progress=None) -> bool:
+    """`digestgen add`: fetch each id from arXiv and write its record; True when every id worked."""
+    from digestgen.arxivapi import FetchError, parse_id
+
+    ok = True
+    wanted: list[str] = []
+    for text in inputs:
+        arxiv_id = parse_id(text)
+        if arxiv_id is None:
+            warn(f"{text}: not an arXiv id or URL")
+            ok = False
+        elif arxiv_id not in wanted:
+            wanted.append(arxiv_id)
+    todo = []
+    for arxiv_id in wanted:
+        target = root / "papers" / f"{file_stem(arxiv_id)}.yaml"
+        if target.exists():
+            warn(f"{arxiv_id}: papers/{target.name} already exists; not overwritten")
+            ok = False
+        else:
+            todo.append(arxiv_id)
+    written: list[str] = []
+    if todo:
+        try:
+            found = client.fetch(todo, progress=progress)
+        except FetchError as exc:
+            for arxiv_id in todo:
+                warn(f"{arxiv_id}: {exc}; nothing written")
+            return False
+        for arxiv_id in todo:
+            paper = found.get(arxiv_id)
+            if paper is None:
+                warn(f"{arxiv_id}: arXiv has no paper with this id; nothing written")
+                ok = False
+                continue
+            if paper.withdrawn:
+                warn(f"{arxiv_id}: the paper was withdrawn on arXiv ({paper.comment}); nothing written")
+                ok = False
+                continue
+            target = root / "papers" / f"{file_stem(arxiv_id)}.yaml"
+            try:
+                write_new(target, record_text(paper))
+            except EditError as exc:
+                warn(f"{arxiv_id}: {exc}")
+                ok = False
+                continue
+            written.append(file_stem(arxiv_id))
+            say(f"wrote papers/{target.name}: {paper.title}")
+    if issue_day is not None and written:
+        path = issue_for(root, issue_day)
+        try:
+            added = add_to_issue(path, written)
+        except EditError as exc:
+            warn(str(exc))
+            return False
+        if added:
+            say(f"added {', '.join(added)} to {DIGESTS_DIR}/{path.name}")
+    return ok
