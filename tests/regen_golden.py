@@ -10,6 +10,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))
 
 from test_golden import FIXTURES, GOLDEN, render_fixture  # noqa: E402
+from test_publish import EXPORTS, render_exports  # noqa: E402
 
 if __name__ == "__main__":
     for fixture in sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()):
@@ -19,3 +20,7 @@ if __name__ == "__main__":
             (target / rel).parent.mkdir(parents=True, exist_ok=True)
             (target / rel).write_bytes(data)
         print(f"wrote {target.relative_to(HERE.parent)}")
+    EXPORTS.mkdir(parents=True, exist_ok=True)
+    for name, data in render_exports().items():
+        (EXPORTS / name).write_bytes(data)
+    print(f"wrote {EXPORTS.relative_to(HERE.parent)}")

@@ -24,7 +24,7 @@ def render_fixture(name: str) -> dict[str, bytes]:
     return build.render(root, settings, digest)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.is_dir()))
+@pytest.mark.parametrize("name", ["basic", "search"])
 def test_golden_tree(name):
     got = render_fixture(name)
     want = tree(GOLDEN / name)

@@ -6,11 +6,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import config, content, output
+from digestgen import config, content, links, output
 from digestgen import search as search_index
 from digestgen.config import Settings
 from digestgen.digest import Digest, assemble
-from digestgen.errors import SourceError
+from digestgen.errors import ContentError, SourceError
 from digestgen.render import renderer, static_files
 
 
@@ -28,7 +28,7 @@ class Report:
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False) -> tuple[Digest, list[SourceError]]:
     """Read and validate everything under `root` into a Digest (raises ContentError)."""
     loaded = content.load(root, settings, strict=strict)
-    return assemble(loaded, drafts=drafts), loaded.warnings
+    return assemble(loaded, drafts=drafts, base_path=settings.base_path), loaded.warnings
 
 
 def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
@@ -44,6 +44,10 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     digest, warnings = load(root, settings, strict=strict, drafts=drafts)
     site = renderer(root, settings, digest)
     files = static_files() | site.all()
+    broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
+    if strict and broken:
+        raise ContentError(broken + warnings)
+    warnings = sorted(warnings + broken)
     finish = None
     if search:
         documents = site.search_documents()
@@ -54,6 +58,37 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     pages = sum(1 for path in files if path.endswith(".html"))
     return Report(pages=pages, files=len(files), bytes=sum(map(len, files.values())),
                   seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def link_problems(root: Path, settings: Settings, digest: Digest, files: dict[str, bytes],
+                  severity: str = "warning") -> list[SourceError]:
+    """Broken internal links, anchors and assets, placed in the record or issue whose text has them."""
+    shown: dict[str, list] = {f"{p.url}index.html": [p] for p in digest.papers.values()}
+    for iv in digest.issues:
+        shown[f"{iv.url}index.html"] = [iv, *iv.papers]
+    if digest.issues:
+        shown["index.html"] = [digest.issues[0], *digest.issues[0].papers]
+    found: dict[tuple[str, str], SourceError] = {}
+    for problem in links.check(files, settings.base_path, settings.base_url if settings.absolute else None):
+        place = None
+        for view in shown.get(problem.page, []):
+            source = view.paper.source if hasattr(view, "paper") else view.issue.source
+            written = view.written.get(problem.target.split("#")[0], problem.target)
+            if "#" in problem.target and problem.target.split("#")[0] in view.written:
+                written += "#" + problem.target.split("#", 1)[1]
+            spot = links.locate(root, source, written)
+            if spot:
+                place = (source, written, spot)
+                break
+        if place is None:  # written by a template, not by content
+            message = f"broken link {problem.target} on {problem.page} ({problem.reason}); check the templates"
+            found.setdefault((problem.page, problem.target),
+                             SourceError(f"site/{problem.page}", 1, 1, message, severity))
+            continue
+        source, written, (line, col) = place
+        found.setdefault((source, written), SourceError(
+            source, line, col, f"broken link {written} ({problem.reason})", severity))
+    return sorted(found.values())
 
 
 def settings_for(root: Path, base_url: str | None = None) -> Settings:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from digestgen import __version__, build as pipeline
 from digestgen.config import normalize_base_url
-from digestgen.errors import BuildError, ContentError, UsageError
+from digestgen.errors import BuildError, ContentError, SourceError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 ISSUES_URL = "https://github.com/digestgen/digestgen/issues"
@@ -115,6 +115,36 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
     _root_arg(serve, strict=False)
+
+    export = commands.add_parser(
+        "export", help="write one issue as a forum post, an email, or Markdown",
+        description="Render the issue of WEEK (any day of its week) for another outlet: `discourse` (the "
+                    "digest's forum-post layout), `email` (self-contained HTML for newsletter tools), "
+                    "`email-text` (its plain-text alternative) or `markdown` (CommonMark). Email and "
+                    "Markdown link to the site, so they need an absolute base URL.",
+        epilog="examples:\n  digestgen export 2025-07-21 --format discourse > post.md\n"
+               "  digestgen export 2025-07-21 --format email --base-url https://example.org/digest/ --out mail.html",
+    )
+    export.add_argument("week", type=_date, metavar="WEEK", help="a day of the issue's week")
+    export.add_argument("--format", required=True, choices=["discourse", "email", "email-text", "markdown"])
+    export.add_argument("--out", type=Path, metavar="FILE", help="write here instead of standard output")
+    export.add_argument("--base-url", metavar="URL", help="where the site is served (overrides digestgen.toml)")
+    export.add_argument("--drafts", action="store_true", help="allow a draft issue")
+    _root_arg(export, strict=False)
+
+    check = commands.add_parser(
+        "check-links", help="check internal links, and with --external every external URL",
+        description="Render the site in memory and check every internal link, anchor and asset. With "
+                    "--external, also request every URL that the records and issues name (papers, code, "
+                    "figures, links in the text), a few at a time, with a timeout; URLs that answered in the "
+                    "last day are not asked again (cache in .digestgen/). Each problem names its file and line.",
+        epilog="examples:\n  digestgen check-links\n  digestgen check-links --external --timeout 5",
+    )
+    check.add_argument("--external", action="store_true", help="also check external URLs")
+    check.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+    check.add_argument("--workers", type=int, default=8, help="requests at once (default 8)")
+    check.add_argument("--no-cache", action="store_true", help="ask every URL again")
+    _root_arg(check, strict=False)
 
     schema = commands.add_parser(
         "schema", help="write JSON Schema for paper records and issue front matter",
@@ -266,7 +296,81 @@ def run_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
+def run_export(args: argparse.Namespace) -> int:
+    from digestgen import editor, export
+    from digestgen.render import renderer
+
+    if args.base_url is not None and normalize_base_url(args.base_url) is None:
+        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
+    settings = pipeline.settings_for(args.root, args.base_url)
+    if export.FORMATS[args.format] and not settings.absolute:
+        raise UsageError(f"--format {args.format} links to the site: give an absolute --base-url "
+                         "(or base_url in digestgen.toml)")
+    digest, _ = pipeline.load(args.root, settings, drafts=args.drafts)
+    view = export.find_issue(digest, args.week)
+    if view is None:
+        raise UsageError(f"no {'' if args.drafts else 'published '}issue for the week of {args.week.isoformat()}")
+    text = export.export(renderer(args.root, settings, digest), settings, view, args.format)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        editor.replace_file(args.out, text) if args.out.exists() else editor.write_new(args.out, text)
+    return EXIT_OK
+
+
+def run_check_links(args: argparse.Namespace) -> int:
+    from digestgen import links
+    from digestgen.render import renderer, static_files
+
+    settings = pipeline.settings_for(args.root)
+    digest, _ = pipeline.load(args.root, settings)
+    files = static_files() | renderer(args.root, settings, digest).all()
+    problems = pipeline.link_problems(args.root, settings, digest, files, "error")
+    checked = 0
+    if args.external:
+        places = external_urls(args.root, digest)
+        cache = None if args.no_cache else links.Cache(args.root / ".digestgen" / "links.json", 24 * 3600)
+        results = links.check_external(list(places), args.timeout, args.workers, cache,
+                                       Progress("links", len(places), args.quiet))
+        checked = len(results)
+        for url, result in results.items():
+            if not result.ok:
+                for source in places[url]:
+                    line, col = links.locate(args.root, source, url) or (1, 1)
+                    problems.append(SourceError(source, line, col, f"{url} is broken ({result.reason})"))
+    for problem in sorted(problems):
+        print(problem, file=sys.stderr)
+    if not args.quiet:
+        print(f"checked internal links{f' and {checked} external URLs' if args.external else ''}: "
+              f"{len(problems)} broken", file=sys.stderr)
+    return EXIT_INVALID if problems else EXIT_OK
+
+
+def external_urls(root: Path, digest) -> dict[str, list[str]]:
+    """Every external URL the content names, with the files that name it."""
+    import re
+
+    found: dict[str, list[str]] = {}
+    href = re.compile(r'href="(https?://[^"]+)"')
+
+    def add(url: str, source: str) -> None:
+        if source not in found.setdefault(url, []):
+            found[url].append(source)
+
+    for view in digest.papers.values():
+        p = view.paper
+        for url in [*p.links.values(), *p.repos, *(f.src for f in p.figures)]:
+            add(url, p.source)
+        for html in [*view.summary_html.values(), *view.abstract_html.values(), *view.tldr_html.values()]:
+            for url in href.findall(html):
+                add(url.replace("&amp;", "&"), p.source)
+    for view in digest.issues:
+        for url in href.findall(view.intro_html):
+            add(url.replace("&amp;", "&"), view.issue.source)
+    return dict(sorted(found.items()))
+
+
+COMMANDS = {"check-links": run_check_links, "export": run_export, "add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
             "schema": run_schema}
 
 

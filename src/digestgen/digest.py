@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from digestgen.content import Content, Issue, Paper
 from digestgen.korean import index_tokens
@@ -30,6 +31,20 @@ def link_label(url: str) -> str:
     return host
 
 
+_RELATIVE = re.compile(r'(href|src)="(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]*)"')
+
+
+def anchor_links(html: str, page_path: str, written: dict[str, str]) -> str:
+    """Resolve relative links in rendered Markdown against the record's own page, so that they
+    work on every page that shows the text; `written` maps each new target to the original."""
+    def fix(match: re.Match) -> str:
+        target = urljoin(page_path, match[2])
+        written[target] = match[2]
+        return f'{match[1]}="{target}"'
+
+    return _RELATIVE.sub(fix, html)
+
+
 @dataclass
 class PaperView:
     """A paper with its rendered texts and where it appears. Rendered once, shown on many pages."""
@@ -40,6 +55,7 @@ class PaperView:
     tldr_html: dict[str, str]
     repos: list[Link]
     issues: list[Issue] = field(default_factory=list)
+    written: dict[str, str] = field(default_factory=dict)  # link in the HTML -> as the editor wrote it
 
     @property
     def id(self) -> str:
@@ -73,6 +89,7 @@ class IssueView:
     issue: Issue
     intro_html: str
     papers: list[PaperView]
+    written: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -101,22 +118,25 @@ class Digest:
         return before, after
 
 
-def _texts(texts: dict[str, str], render_one) -> dict[str, str]:
-    return {lang: render_one(text) for lang, text in texts.items()}
-
-
-def paper_view(paper: Paper) -> PaperView:
+def paper_view(paper: Paper, base_path: str = "/") -> PaperView:
     """Render a paper's Markdown texts once."""
+    written: dict[str, str] = {}
+    page = f"{base_path}papers/{paper.id}/"
+
+    def texts(values: dict[str, str], render_one) -> dict[str, str]:
+        return {lang: anchor_links(render_one(text), page, written) for lang, text in values.items()}
+
     return PaperView(
         paper=paper,
-        summary_html=_texts(paper.summary, render),
-        abstract_html=_texts(paper.abstract, render),
-        tldr_html=_texts(paper.tldr, render_inline),
+        summary_html=texts(paper.summary, render),
+        abstract_html=texts(paper.abstract, render),
+        tldr_html=texts(paper.tldr, render_inline),
         repos=[Link(url, link_label(url)) for url in paper.repos],
+        written=written,
     )
 
 
-def assemble(content: Content, drafts: bool = False) -> Digest:
+def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Digest:
     """Published issues (drafts only if asked), the papers they show, tags and archive."""
     issues = [i for i in content.issues if drafts or not i.draft]
     listed_anywhere = {pid for i in content.issues for pid in i.paper_ids}
@@ -124,13 +144,15 @@ def assemble(content: Content, drafts: bool = False) -> Digest:
     # A paper no issue lists still gets its page; one that only a draft lists waits for it.
     published = sorted(pid for pid, paper in content.papers.items()
                        if (pid in shown or pid not in listed_anywhere) and (drafts or not paper.draft))
-    views = {pid: paper_view(content.papers[pid]) for pid in published}
+    views = {pid: paper_view(content.papers[pid], base_path) for pid in published}
     issue_views = []
     for issue in issues:  # oldest first, so each paper's issues come in order
         listed = [views[pid] for pid in issue.paper_ids if pid in views]
         for view in listed:
             view.issues.append(issue)
-        issue_views.append(IssueView(issue, render(issue.intro), listed))
+        written: dict[str, str] = {}
+        intro = anchor_links(render(issue.intro), f"{base_path}issues/{issue.slug}/", written)
+        issue_views.append(IssueView(issue, intro, listed, written))
     issue_views.reverse()
 
     order = sorted(views.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)

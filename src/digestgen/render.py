@@ -16,9 +16,30 @@ from digestgen.config import Settings
 from digestgen.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
 from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
+from digestgen import publish
 from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
 THEME = resources.files("digestgen") / "theme"
+# Site-wide feeds: (path, MIME type, title) — linked from every page when the base URL is absolute.
+FEEDS = [
+    ("feed.xml", "application/atom+xml", "새 호 (Atom)"),
+    ("rss.xml", "application/rss+xml", "새 호 (RSS)"),
+    ("feed.json", "application/feed+json", "새 호 (JSON Feed)"),
+    ("papers/feed.xml", "application/atom+xml", "새 논문 (Atom)"),
+    ("papers/rss.xml", "application/rss+xml", "새 논문 (RSS)"),
+    ("papers/feed.json", "application/feed+json", "새 논문 (JSON Feed)"),
+]
+_TAG = re.compile(r"<[^>]+>")
+_BLOCK_END = re.compile(r"</(p|li|h[1-6]|div|blockquote|pre|tr|td|th)>|<br\s*/?>")
+DEFAULT_IMAGE = "assets/og-default.png"
+
+
+def plain_text(html: str, limit: int = 160) -> str:
+    """Rendered HTML as one line of text, cut at `limit` characters."""
+    import html as html_lib
+
+    text = " ".join(html_lib.unescape(_TAG.sub("", _BLOCK_END.sub(" ", html))).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 
 
@@ -45,14 +66,15 @@ def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
     loaders.append(jinja2.FileSystemLoader(str(THEME / "templates")))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=True,
+        autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True, default=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(site=settings, url=settings.url, version=__version__, langs=ordered_langs)
-    env.filters.update(lang_of=lang_of, html_block=html_block)
+    env.globals.update(site=settings, url=settings.url, version=__version__, langs=ordered_langs,
+                       feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
+    env.filters.update(lang_of=lang_of, html_block=html_block, jsonld=publish.json_ld)
     return env
 
 
@@ -74,12 +96,24 @@ class Renderer:
         self.env, self.settings, self.digest = env, settings, digest
         env.globals["asset"] = lambda path: settings.url(assets[path])
 
-    def page(self, path: str, template: str, **context) -> dict[str, bytes]:
-        """Render one template to `path` ('x/index.html'), with its own URL in `page_url`."""
+    def page(self, path: str, template: str, og: dict | None = None, ld: dict | None = None,
+             **context) -> dict[str, bytes]:
+        """Render one template to `path` ('x/index.html'), with its own URL in `page_url`.
+
+        `og` holds the page's OpenGraph/Twitter card fields (title, description, type, image);
+        `ld` its JSON-LD object. Both need an absolute base URL and are dropped without one.
+        """
         page_url = path.removesuffix("index.html")
-        canonical = self.settings.absolute_url(page_url) if self.settings.absolute else None
+        absolute = self.settings.absolute
+        canonical = self.settings.absolute_url(page_url) if absolute else None
+        card = None
+        if og is not None:
+            card = {"type": "website", "description": self.settings.description, **og}
+            image = card.get("image") or self.settings.absolute_url(DEFAULT_IMAGE)
+            card["image"] = image if absolute else None
         try:
-            html = self.env.get_template(template).render(page_url=page_url, canonical=canonical, **context)
+            html = self.env.get_template(template).render(page_url=page_url, canonical=canonical, og=card,
+                                                          ld=ld if absolute else None, **context)
         except jinja2.TemplateSyntaxError as exc:
             raise BuildError(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except jinja2.TemplateError as exc:
@@ -89,17 +123,76 @@ class Renderer:
     def home(self) -> dict[str, bytes]:
         latest = self.digest.issues[0] if self.digest.issues else None
         recent = self.digest.issues[1 : 1 + self.settings.recent_issues]
-        return self.page("index.html", "home.html", issue=latest, recent=recent, digest=self.digest)
+        return self.page("index.html", "home.html", og={"title": self.settings.title},
+                         ld=publish.site_ld(self.settings), issue=latest, recent=recent, digest=self.digest)
 
     def issue(self, view: IssueView) -> dict[str, bytes]:
-        return self.page(f"{view.url}index.html", "issue.html", issue=view, digest=self.digest)
+        title = f"[{view.issue.label}] {view.issue.title}"
+        og = {"title": title, "description": plain_text(view.intro_html) or self.settings.description,
+              "type": "article"}
+        bib = {f"{view.url}{view.issue.slug}.bib": publish.issue_bibtex(view).encode()} if view.papers else {}
+        return self.page(f"{view.url}index.html", "issue.html", og=og, ld=publish.issue_ld(view, self.settings),
+                         issue=view, digest=self.digest, bib=bool(bib)) | bib
 
     def paper(self, view: PaperView) -> dict[str, bytes]:
         places = []
         for issue in view.issues:
             iv = next(i for i in self.digest.issues if i.issue is issue)
             places.append((iv, *self.digest.neighbours(iv, view)))
-        return self.page(f"{view.url}index.html", "paper.html", paper=view, places=places)
+        texts = view.tldr_html or view.summary_html
+        og = {"title": publish.plain_title(view), "type": "article",
+              "description": plain_text(texts[ordered_langs(texts)[0]]) if texts else publish.plain_title(view),
+              "image": view.paper.figures[0].src if view.paper.figures else None}
+        bib = publish.bibtex(view)
+        return self.page(f"{view.url}index.html", "paper.html", og=og, ld=publish.paper_ld(view, self.settings),
+                         paper=view, places=places, bibtex=bib) | {f"{view.url}{view.id}.bib": bib.encode()}
+
+    def feeds(self) -> dict[str, bytes]:
+        """Atom, RSS and JSON feeds of issues, papers and each tag; sitemap.xml needs these URLs too."""
+        if not self.settings.absolute:
+            return {}
+        issues, papers = publish.feed_views(self.digest)
+        files: dict[str, bytes] = {}
+        if issues:
+            files |= self._feed("", f"{self.settings.title}: 새 호", "", [self._issue_entry(i) for i in issues])
+        if papers:
+            files |= self._feed("papers/", f"{self.settings.title}: 새 논문", "",
+                                [self._paper_entry(p) for p in papers])
+        for tag, views in self.digest.tags.items():
+            tagged = [p for p in views if p.issues][: publish.FEED_TAG]
+            if tagged:
+                files |= self._feed(f"tags/{tag}/", f"{self.settings.title}: #{tag}", f"tags/{tag}/",
+                                    [self._paper_entry(p) for p in tagged])
+        return files
+
+    def _issue_entry(self, view: IssueView) -> dict:
+        url = self.settings.absolute_url(view.url)
+        html = self.env.get_template("feed-issue.html").render(issue=view)
+        return {"title": f"[{view.issue.label}] {view.issue.title}", "url": url, "date": view.issue.week,
+                "content": publish.absolute_links(html, url), "summary": plain_text(view.intro_html, 300),
+                "authors": list(self.settings.editors), "tags": []}
+
+    def _paper_entry(self, view: PaperView) -> dict:
+        url = self.settings.absolute_url(view.url)
+        html = self.env.get_template("feed-paper.html").render(paper=view)
+        texts = view.tldr_html or view.summary_html
+        return {"title": publish.plain_title(view), "url": url, "date": view.issues[0].week,
+                "content": publish.absolute_links(html, url),
+                "summary": plain_text(texts[ordered_langs(texts)[0]], 300) if texts else "",
+                "authors": list(view.paper.authors), "tags": list(view.paper.tags)}
+
+    def _feed(self, folder: str, title: str, home: str, entries: list[dict]) -> dict[str, bytes]:
+        context = dict(title=title, entries=entries, home_url=self.settings.absolute_url(home or folder),
+                       updated=max(e["date"] for e in entries))
+        files = {}
+        for name, template in (("feed.xml", "feed-atom.xml"), ("rss.xml", "feed-rss.xml")):
+            self_url = self.settings.absolute_url(folder + name)
+            files[folder + name] = self.env.get_template(template).render(self_url=self_url, **context).encode()
+        items = [{"id": e["url"], "url": e["url"], "title": e["title"], "content_html": e["content"],
+                  "summary": e["summary"], "date_published": publish.rfc3339(e["date"]),
+                  "authors": [{"name": a} for a in e["authors"]], "tags": e["tags"]} for e in entries]
+        files[folder + "feed.json"] = publish.json_feed(self.settings, title, home or folder, folder + "feed.json", items)
+        return files
 
     def search_documents(self) -> dict[str, bytes]:
         """Lean documents for Pagefind, at the same paths as the pages they stand for (not published)."""
@@ -120,13 +213,22 @@ class Renderer:
             pages |= self.issue(view)
         for view in self.digest.papers.values():
             pages |= self.paper(view)
-        pages |= self.page("tags/index.html", "tags.html", tags=self.digest.tags)
+        pages |= self.page("tags/index.html", "tags.html", og={"title": f"태그 · {self.settings.title}"},
+                           tags=self.digest.tags)
         for tag, papers in self.digest.tags.items():
-            pages |= self.page(f"tags/{tag}/index.html", "tag.html", tag=tag, papers=papers)
-        pages |= self.page("archive/index.html", "archive.html", archive=self.digest.archive)
-        pages |= self.page("search/index.html", "search.html", particles=PARTICLES, min_stem=MIN_STEM,
-                           sentinel=SENTINEL)
-        pages |= self.page("404.html", "404.html")
+            pages |= self.page(f"tags/{tag}/index.html", "tag.html", og={"title": f"#{tag} · {self.settings.title}"},
+                               tag=tag, papers=papers, tag_feed=any(p.issues for p in papers))
+        pages |= self.page("archive/index.html", "archive.html", og={"title": f"아카이브 · {self.settings.title}"},
+                           archive=self.digest.archive)
+        pages |= self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
+                           particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL)
+        pages |= self.page("404.html", "404.html", og={"title": self.settings.title})
+        pages |= self.feeds()
+        listed = [p.removesuffix("index.html") for p in pages
+                  if p.endswith("index.html") and not p.startswith("search/")]
+        if self.settings.absolute:
+            pages["sitemap.xml"] = publish.sitemap(self.settings, listed)
+        pages["robots.txt"] = publish.robots(self.settings)
         return pages
 
 
