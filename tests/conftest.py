@@ -69,4 +69,5 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> sub
 
 def tree(folder: Path) -> dict[str, bytes]:
     """Every file under folder as {relative posix path: bytes}."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".digestgen" not in p.relative_to(folder).parts}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import config, content, links, output
+from digestgen import cache, config, content, links, output
 from digestgen import search as search_index
 from digestgen.config import Settings
 from digestgen.digest import Digest, assemble
@@ -23,12 +25,23 @@ class Report:
     bytes: int = 0
     seconds: float = 0.0
     warnings: list[SourceError] = field(default_factory=list)
+    up_to_date: bool = False
+    search_reused: bool = False
 
 
-def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False) -> tuple[Digest, list[SourceError]]:
-    """Read and validate everything under `root` into a Digest (raises ContentError)."""
-    loaded = content.load(root, settings, strict=strict)
-    return assemble(loaded, drafts=drafts, base_path=settings.base_path), loaded.warnings
+def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
+         use_cache: bool = False) -> tuple[Digest, list[SourceError]]:
+    """Read and validate everything under `root` into a Digest (raises ContentError).
+
+    With `use_cache`, unchanged records come from `.digestgen/records.pickle` with their rendered
+    Markdown, and the cache is updated afterwards.
+    """
+    records = cache.RecordCache(root, (settings.extra_paper_fields, settings.base_path)) if use_cache else None
+    loaded = content.load(root, settings, strict=strict, cache=records)
+    digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
+    if records is not None:
+        records.save()
+    return digest, loaded.warnings
 
 
 def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
@@ -41,23 +54,61 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     """Validate, render, and publish the site at `out` atomically. Nothing is written on error."""
     started = time.perf_counter()
     output.check_target(out, root)
-    digest, warnings = load(root, settings, strict=strict, drafts=drafts)
+    stamp = cache.fingerprint(root, settings, drafts, strict, search)
+    if output.written_by(out) == stamp:  # nothing changed since the build that wrote `out`
+        return Report(seconds=time.perf_counter() - started, up_to_date=True)
+    digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
     site = renderer(root, settings, digest)
-    files = static_files() | site.all()
+    files = static_files() | render_parallel(site)
     broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
     if strict and broken:
         raise ContentError(broken + warnings)
     warnings = sorted(warnings + broken)
-    finish = None
+    finish, reused = None, [False]
     if search:
         documents = site.search_documents()
-        finish = lambda staging: search_index.index(documents, staging / search_index.BUNDLE_DIR)  # noqa: E731
+        key = cache.search_key(documents)
+
+        def finish(staging: Path) -> None:
+            bundle = staging / search_index.BUNDLE_DIR
+            reused[0] = output.reuse_folder(out / search_index.BUNDLE_DIR, bundle, SEARCH_KEY_FILE, key)
+            if not reused[0]:
+                search_index.index(documents, bundle)
+                (bundle / SEARCH_KEY_FILE).write_text(key)
+
     with output.locked(out):
         output.clean_leftovers(out)
-        output.publish(out, files, finish)
+        output.publish(out, files, finish, stamp)
     pages = sum(1 for path in files if path.endswith(".html"))
     return Report(pages=pages, files=len(files), bytes=sum(map(len, files.values())),
-                  seconds=time.perf_counter() - started, warnings=warnings)
+                  seconds=time.perf_counter() - started, warnings=warnings, search_reused=reused[0])
+
+
+SEARCH_KEY_FILE = ".digestgen-search-key"
+_WORKER: "object | None" = None
+
+
+def _render_task(task: tuple) -> dict[str, bytes]:
+    return _WORKER.render_task(task)
+
+
+def render_parallel(site, workers: int | None = None) -> dict[str, bytes]:
+    """All pages of `site`, rendered by forked worker processes when the site is large."""
+    global _WORKER
+    tasks = site.tasks()
+    workers = workers or os.cpu_count() or 1
+    if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
+        return site.all()
+    _WORKER = site
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+    finally:
+        _WORKER = None
+    pages: dict[str, bytes] = {}
+    for part in parts:
+        pages |= part
+    return site.finish(pages)
 
 
 def link_problems(root: Path, settings: Settings, digest: Digest, files: dict[str, bytes],

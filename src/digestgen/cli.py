@@ -191,6 +191,9 @@ def run(args: argparse.Namespace) -> int:
                             search=not args.no_search)
     if args.quiet:
         return EXIT_OK
+    if report.up_to_date:
+        print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
+        return EXIT_OK
     _print_diagnostics(report.warnings)
     print(f"built {report.pages} pages ({report.bytes / 1e6:.1f} MB) into {out} in {report.seconds:.2f}s",
           file=sys.stderr)

@@ -11,7 +11,8 @@ from typing import Any
 from digestgen.config import Settings
 from digestgen.errors import ContentError, SourceError
 from digestgen.schema import ISSUE, PAPER, PAPER_ID, Checker, suggest
-from digestgen.sources import Document, read_front_matter_file, read_yaml_file
+from digestgen.cache import stamp
+from digestgen.sources import read_front_matter_file, read_yaml_file
 
 PAPERS_DIR = "papers"
 DIGESTS_DIR = "digests"
@@ -94,25 +95,27 @@ class Content:
     papers: dict[str, Paper]
     issues: list[Issue]
     warnings: list[SourceError]
+    # Per paper id, the cache entry its record came from or went to (assemble adds rendered HTML).
+    entries: dict[str, dict] = field(default_factory=dict)
 
 
-def load(root: Path, settings: Settings, strict: bool = False) -> Content:
+def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Content:
     """Read and validate `papers/` and `digests/` under `root`.
 
     Raises ContentError with every problem (warnings too) when any is an error; with
     `strict`, warnings count as errors.
     """
     found: list[SourceError] = []
-    papers, paper_docs = _load_papers(root, settings, found)
+    papers, entries = _load_papers(root, settings, found, cache)
     issues = _load_issues(root, settings, papers, found)
     if not any(e.severity == "error" for e in found):
-        found += _unlisted_papers(papers, paper_docs, issues)
+        found += _unlisted_papers(papers, entries, issues)
     found += _drafts_in_published_issues(root, papers, issues)
     if strict:
         found = [SourceError(e.path, e.line, e.col, e.message) if e.severity == "warning" else e for e in found]
     if any(e.severity == "error" for e in found):
         raise ContentError(found)
-    return Content(papers, issues, sorted(found))
+    return Content(papers, issues, sorted(found), entries)
 
 
 def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError]) -> list[Path]:
@@ -131,13 +134,20 @@ def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
     return found
 
 
-def _load_papers(root: Path, settings: Settings, errors: list[SourceError]) -> tuple[dict[str, Paper], dict[str, Document]]:
+def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cache=None) -> tuple[dict[str, Paper], dict[str, dict]]:
     record = PAPER.with_extra(settings.extra_paper_fields)
     papers: dict[str, Paper] = {}
-    docs: dict[str, Document] = {}
+    entries: dict[str, dict] = {}
     for file in _files(root, PAPERS_DIR, (".yaml",), errors):
         rel = f"{PAPERS_DIR}/{file.name}"
         stem = file.stem
+        key = stamp(file) if cache is not None else None
+        entry = cache.get(rel, key) if cache is not None else None
+        if entry is not None:  # unchanged since the last build: already validated
+            errors += entry["problems"]
+            papers[stem] = entry["paper"]
+            entries[stem] = entry
+            continue
         doc, problems = read_yaml_file(file, rel)
         errors += problems
         if doc.value is None and problems:
@@ -156,8 +166,10 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError]) -> t
         if data is None or problems or any(e.severity == "error" for e in ck.errors):
             continue
         papers[stem] = _paper(stem, rel, data, settings)
-        docs[stem] = doc
-    return papers, docs
+        entries[stem] = {"paper": papers[stem], "problems": ck.errors, "root": doc.where(())}
+        if cache is not None:
+            cache.put(rel, key, entries[stem])
+    return papers, entries
 
 
 def _paper(stem: str, rel: str, data: dict, settings: Settings) -> Paper:
@@ -233,7 +245,7 @@ def _drafts_in_published_issues(root: Path, papers: dict[str, Paper], issues: li
     return errors
 
 
-def _unlisted_papers(papers: dict[str, Paper], docs: dict[str, Document], issues: list[Issue]) -> list[SourceError]:
+def _unlisted_papers(papers: dict[str, Paper], entries: dict[str, dict], issues: list[Issue]) -> list[SourceError]:
     listed = {pid for issue in issues for pid in issue.paper_ids}
-    return [docs[pid].error((), f"paper '{pid}' is not listed in any issue", "warning")
-            for pid in sorted(papers) if pid not in listed]
+    return [SourceError(papers[pid].source, *entries[pid]["root"], f"paper '{pid}' is not listed in any issue",
+                        "warning") for pid in sorted(papers) if pid not in listed]

@@ -136,6 +136,21 @@ def paper_view(paper: Paper, base_path: str = "/") -> PaperView:
     )
 
 
+def _view(content: Content, pid: str, base_path: str) -> PaperView:
+    """A paper's view, its rendered Markdown taken from the record cache entry when it is there."""
+    paper = content.papers[pid]
+    entry = content.entries.get(pid)
+    saved = entry.get("html") if entry else None
+    if saved and saved[0] == base_path:
+        _, summary, abstract, tldr, written = saved
+        return PaperView(paper, summary, abstract, tldr, [Link(u, link_label(u)) for u in paper.repos],
+                         written=written)
+    view = paper_view(paper, base_path)
+    if entry is not None:
+        entry["html"] = (base_path, view.summary_html, view.abstract_html, view.tldr_html, view.written)
+    return view
+
+
 def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Digest:
     """Published issues (drafts only if asked), the papers they show, tags and archive."""
     issues = [i for i in content.issues if drafts or not i.draft]
@@ -144,7 +159,7 @@ def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Di
     # A paper no issue lists still gets its page; one that only a draft lists waits for it.
     published = sorted(pid for pid, paper in content.papers.items()
                        if (pid in shown or pid not in listed_anywhere) and (drafts or not paper.draft))
-    views = {pid: paper_view(content.papers[pid], base_path) for pid in published}
+    views = {pid: _view(content, pid, base_path) for pid in published}
     issue_views = []
     for issue in issues:  # oldest first, so each paper's issues come in order
         listed = [views[pid] for pid in issue.paper_ids if pid in views]

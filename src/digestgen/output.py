@@ -81,7 +81,35 @@ def write_tree(folder: Path, files: dict[str, bytes]) -> None:
         target.write_bytes(data)
 
 
-def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None) -> None:
+def written_by(out: Path) -> str | None:
+    """The fingerprint in `out`'s marker: which build wrote the folder (None if unknown)."""
+    try:
+        return (out / MARKER).read_text() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def reuse_folder(old: Path, new: Path, key_file: str, key: str) -> bool:
+    """Hard-link `old` into `new` if its `key_file` says `key` (files are never changed in place)."""
+    try:
+        if (old / key_file).read_text() != key:
+            return False
+    except OSError:
+        return False
+    try:
+        shutil.copytree(old, new, copy_function=os.link)
+    except OSError:
+        shutil.rmtree(new, ignore_errors=True)
+        try:
+            shutil.copytree(old, new)
+        except OSError:
+            shutil.rmtree(new, ignore_errors=True)
+            return False
+    return True
+
+
+def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None,
+            stamp: str = "") -> None:
     """Replace `out` with exactly `files`; `finish(staging)` may add more (the search index) first.
 
     On any failure the previous `out` is left as it was and the staging folder is removed.
@@ -90,7 +118,7 @@ def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] |
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
     try:
         write_tree(staging, files)
-        (staging / MARKER).write_bytes(b"")
+        (staging / MARKER).write_text(stamp)
         if finish is not None:
             finish(staging)
         _swap_in(staging, out)

@@ -205,31 +205,54 @@ class Renderer:
                               tokens=view.search_tokens, sentinel=SENTINEL)
         return docs
 
-    def all(self) -> dict[str, bytes]:
-        """Every page of the site."""
-        pages: dict[str, bytes] = {}
-        pages |= self.home()
-        for view in self.digest.issues:
-            pages |= self.issue(view)
-        for view in self.digest.papers.values():
-            pages |= self.paper(view)
-        pages |= self.page("tags/index.html", "tags.html", og={"title": f"태그 · {self.settings.title}"},
-                           tags=self.digest.tags)
-        for tag, papers in self.digest.tags.items():
-            pages |= self.page(f"tags/{tag}/index.html", "tag.html", og={"title": f"#{tag} · {self.settings.title}"},
-                               tag=tag, papers=papers, tag_feed=any(p.issues for p in papers))
-        pages |= self.page("archive/index.html", "archive.html", og={"title": f"아카이브 · {self.settings.title}"},
-                           archive=self.digest.archive)
-        pages |= self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
-                           particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL)
-        pages |= self.page("404.html", "404.html", og={"title": self.settings.title})
-        pages |= self.feeds()
+    def tasks(self) -> list[tuple]:
+        """Every page as a small task, so that pages can be rendered in worker processes."""
+        tasks: list[tuple] = [("home",), ("tags",), ("archive",), ("search",), ("404",)]
+        tasks += [("issue", index) for index in range(len(self.digest.issues))]
+        tasks += [("paper", pid) for pid in self.digest.papers]
+        tasks += [("tag", tag) for tag in self.digest.tags]
+        return tasks
+
+    def render_task(self, task: tuple) -> dict[str, bytes]:
+        """The files of one task from `tasks()`."""
+        kind = task[0]
+        if kind == "home":
+            return self.home()
+        if kind == "issue":
+            return self.issue(self.digest.issues[task[1]])
+        if kind == "paper":
+            return self.paper(self.digest.papers[task[1]])
+        if kind == "tags":
+            return self.page("tags/index.html", "tags.html", og={"title": f"태그 · {self.settings.title}"},
+                             tags=self.digest.tags)
+        if kind == "tag":
+            tag, papers = task[1], self.digest.tags[task[1]]
+            return self.page(f"tags/{tag}/index.html", "tag.html", og={"title": f"#{tag} · {self.settings.title}"},
+                             tag=tag, papers=papers, tag_feed=any(p.issues for p in papers))
+        if kind == "archive":
+            return self.page("archive/index.html", "archive.html", og={"title": f"아카이브 · {self.settings.title}"},
+                             archive=self.digest.archive)
+        if kind == "search":
+            return self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
+                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL)
+        return self.page("404.html", "404.html", og={"title": self.settings.title})
+
+    def finish(self, pages: dict[str, bytes]) -> dict[str, bytes]:
+        """Add what depends on the whole page set: feeds, sitemap.xml, robots.txt."""
+        pages = pages | self.feeds()
         listed = [p.removesuffix("index.html") for p in pages
                   if p.endswith("index.html") and not p.startswith("search/")]
         if self.settings.absolute:
             pages["sitemap.xml"] = publish.sitemap(self.settings, listed)
         pages["robots.txt"] = publish.robots(self.settings)
         return pages
+
+    def all(self) -> dict[str, bytes]:
+        """Every page of the site, in one process."""
+        pages: dict[str, bytes] = {}
+        for task in self.tasks():
+            pages |= self.render_task(task)
+        return self.finish(pages)
 
 
 def _template_place(exc: Exception, fallback: str) -> str:
