@@ -78,6 +78,9 @@ CASES = [
      [f"{P}:1:1: error: expected a paper record (a mapping with title, summary and links), got a list"]),
     ("empty file", {P: ""}, [f"{P}:1:1: error: file is empty; expected a paper record"]),
     ("not UTF-8", {P: b"title:\n  ko: \xff\n"}, [f"{P}:2:7: error: file is not UTF-8 (byte 0xff)"]),
+    ("control character", {P: "title:\n  ko: a\x7fb\n"},
+     [f"{P}:2:8: error: YAML: character U+007F is not allowed (control characters must be written as escapes "
+      "in double quotes)"]),
     ("alias bomb", {P: "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
                        "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
                        "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"},

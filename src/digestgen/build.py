@@ -50,14 +50,18 @@ def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
 
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
-          search: bool = True) -> Report:
+          search: bool = True, say=lambda text: None) -> Report:
     """Validate, render, and publish the site at `out` atomically. Nothing is written on error."""
     started = time.perf_counter()
     output.check_target(out, root)
     stamp = cache.fingerprint(root, settings, drafts, strict, search)
-    if output.written_by(out) == stamp:  # nothing changed since the build that wrote `out`
-        return Report(seconds=time.perf_counter() - started, up_to_date=True)
+    with output.locked(out):
+        output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
+        if output.written_by(out) == stamp:  # nothing changed since the build that wrote `out`
+            return Report(seconds=time.perf_counter() - started, up_to_date=True)
+    say("reading papers/ and digests/")
     digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
+    say(f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
     site = renderer(root, settings, digest)
     files = static_files() | render_parallel(site)
     broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
@@ -73,9 +77,11 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             bundle = staging / search_index.BUNDLE_DIR
             reused[0] = output.reuse_folder(out / search_index.BUNDLE_DIR, bundle, SEARCH_KEY_FILE, key)
             if not reused[0]:
+                say(f"indexing {len(documents):,} search documents")
                 search_index.index(documents, bundle)
                 (bundle / SEARCH_KEY_FILE).write_text(key)
 
+    say("writing the site")
     with output.locked(out):
         output.clean_leftovers(out)
         output.publish(out, files, finish, stamp)

@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = args.out if args.out is not None else root / "site"
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
-                            search=not args.no_search)
+                            search=not args.no_search, say=_stages(args))
     if args.quiet:
         return EXIT_OK
     if report.up_to_date:
@@ -213,6 +213,14 @@ class Progress:
             print(f"\r{self.label} {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
             if self.done >= self.total:
                 print(file=sys.stderr)
+
+
+def _stages(args):
+    """Build stages: shown on a terminal (not when piped, under CI or with --quiet), always with --verbose."""
+    live = sys.stderr.isatty() and not os.environ.get("CI")
+    if args.quiet or not (live or args.verbose):
+        return lambda text: None
+    return lambda text: print(f"digestgen: {text}…", file=sys.stderr, flush=True)
 
 
 def _say(args):

@@ -168,7 +168,13 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
         if mark and _char_at(text, mark.line, mark.column) == "\t":
             message = "a tab character; YAML indents with spaces only"
         return doc, [SourceError(path, line, col, f"YAML syntax: {message}")]
-    except yaml.YAMLError as exc:  # ReaderError: control characters and the like
+    except yaml.reader.ReaderError as exc:  # control characters and the like
+        before = text[: exc.position]
+        line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        return doc, [SourceError(path, line + line_offset, col, f"YAML: character {character} is not allowed "
+                                 "(control characters must be written as escapes in double quotes)")]
+    except yaml.YAMLError as exc:
         return doc, [SourceError(path, 1 + line_offset, 1, f"YAML: {_one_line(str(exc))}")]
     if node is None:
         return doc, []
