@@ -29,6 +29,8 @@ CASES = [
      [f"{P}:3:3: error: title.EN: 'EN' is not a language code like 'ko' or 'en'"]),
     ("bad paper URL", {P: paper(links="links:\n  paper: htp://arxiv.org\n")},
      [f"{P}:7:3: error: links.paper: 'htp://arxiv.org' is not an http(s) URL"]),
+    ("malformed host", {P: paper(links="links:\n  paper: https://[arxiv.org/abs/1\n")},
+     [f"{P}:7:3: error: links.paper: 'https://[arxiv.org/abs/1' is not an http(s) URL"]),
     ("javascript URL in repos", {P: paper(repos="repos:\n  - javascript:alert(1)\n")},
      [f"{P}:9:5: error: repos[0]: 'javascript:alert(1)' is not an http(s) URL"]),
     ("missing links.paper", {P: paper(links="links:\n  pdf: https://arxiv.org/pdf/1\n")},

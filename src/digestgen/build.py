@@ -63,14 +63,16 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
     say(f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
     site = renderer(root, settings, digest)
-    files = static_files() | render_parallel(site)
+    tasks = site.tasks() + (site.search_tasks() if search else [])
+    rendered = render_parallel(site, tasks=tasks)
+    documents = {path[4:]: data for path, data in rendered.items() if path.startswith("doc:")}
+    files = static_files() | site.finish({p: d for p, d in rendered.items() if not p.startswith("doc:")})
     broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
     if strict and broken:
         raise ContentError(broken + warnings)
     warnings = sorted(warnings + broken)
     finish, reused = None, [False]
     if search:
-        documents = site.search_documents()
         key = cache.search_key(documents)
 
         def finish(staging: Path) -> None:
@@ -95,26 +97,33 @@ _WORKER: "object | None" = None
 
 
 def _render_task(task: tuple) -> dict[str, bytes]:
-    return _WORKER.render_task(task)
+    """One task's files; search documents come back NFD-normalized under a 'doc:' prefix."""
+    files = _WORKER.render_task(task)
+    if task[0].startswith("doc-"):
+        return {f"doc:{path}": data for path, data in search_index.normalize(files).items()}
+    return files
 
 
-def render_parallel(site, workers: int | None = None) -> dict[str, bytes]:
-    """All pages of `site`, rendered by forked worker processes when the site is large."""
+def render_parallel(site, workers: int | None = None, tasks: list[tuple] | None = None) -> dict[str, bytes]:
+    """The files of `tasks` (default: every page, finished with feeds and sitemap), rendered by
+    forked worker processes when there are many."""
     global _WORKER
-    tasks = site.tasks()
+    finish = tasks is None
+    tasks = site.tasks() if tasks is None else tasks
     workers = workers or os.cpu_count() or 1
-    if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
-        return site.all()
     _WORKER = site
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+        if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
+            parts = [_render_task(task) for task in tasks]
+        else:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                parts = pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
     finally:
         _WORKER = None
-    pages: dict[str, bytes] = {}
+    files: dict[str, bytes] = {}
     for part in parts:
-        pages |= part
-    return site.finish(pages)
+        files |= part
+    return site.finish(files) if finish else files
 
 
 def link_problems(root: Path, settings: Settings, digest: Digest, files: dict[str, bytes],

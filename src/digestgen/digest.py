@@ -38,7 +38,10 @@ def anchor_links(html: str, page_path: str, written: dict[str, str]) -> str:
     """Resolve relative links in rendered Markdown against the record's own page, so that they
     work on every page that shows the text; `written` maps each new target to the original."""
     def fix(match: re.Match) -> str:
-        target = urljoin(page_path, match[2])
+        try:
+            target = urljoin(page_path, match[2])
+        except ValueError:
+            return match[0]
         written[target] = match[2]
         return f'{match[1]}="{target}"'
 
@@ -67,7 +70,8 @@ class PaperView:
 
     @property
     def has_code(self) -> bool:
-        return any(urlsplit(r.url).netloc.lower() in ("github.com", "gitlab.com") for r in self.repos)
+        return any(r.url.lower().startswith(("https://github.com/", "https://gitlab.com/",
+                                              "http://github.com/", "http://gitlab.com/")) for r in self.repos)
 
     @property
     def search_tokens(self) -> str:

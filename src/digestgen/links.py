@@ -48,22 +48,28 @@ def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = 
     """
     pages = {path: scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
     broken = []
+    seen: dict[tuple[str, str], str | None] = {}  # navigation links repeat on every page: resolve once
     for page, (links, _) in sorted(pages.items()):
         page_url = base_path + page.removesuffix("index.html")
         for link in dict.fromkeys(links):
-            problem = _resolve(link, page_url, base_path, site_url, files, pages)
-            if problem:
-                broken.append(BrokenLink(page, link, problem))
+            key = (link, "" if link.startswith(("/", "http:", "https:")) else page_url)
+            if key not in seen:
+                seen[key] = _resolve(link, page_url, base_path, site_url, files, pages)
+            if seen[key]:
+                broken.append(BrokenLink(page, link, seen[key]))
     return broken
 
 
 def _resolve(link: str, page_url: str, base_path: str, site_url: str | None, files, pages) -> str | None:
     if site_url and link.startswith(site_url):
         link = base_path + link[len(site_url):]
-    parts = urlsplit(link)
-    if parts.scheme or parts.netloc:
-        return None  # external
-    absolute = urljoin(page_url, link)
+    try:
+        parts = urlsplit(link)
+        if parts.scheme or parts.netloc:
+            return None  # external
+        absolute = urljoin(page_url, link)
+    except ValueError:
+        return "malformed URL"
     path = unquote(urlsplit(absolute).path)
     if not path.startswith(base_path):
         return f"outside the base path {base_path}"

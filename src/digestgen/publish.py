@@ -41,7 +41,14 @@ def rfc822(day: dt.date) -> str:
 
 def absolute_links(html: str, page_url: str) -> str:
     """Rewrite relative href/src in rendered HTML to absolute URLs against `page_url`."""
-    return _HREF.sub(lambda m: f'{m[1]}="{urljoin(page_url, m[2].replace("&amp;", "&")).replace("&", "&amp;")}"', html)
+    def fix(match: re.Match) -> str:
+        try:
+            target = urljoin(page_url, match[2].replace("&amp;", "&")).replace("&", "&amp;")
+        except ValueError:  # a malformed URL in the text: leave it as written
+            return match[0]
+        return f'{match[1]}="{target}"'
+
+    return _HREF.sub(fix, html)
 
 
 def plain_title(view: PaperView) -> str:

@@ -194,15 +194,16 @@ class Renderer:
         files[folder + "feed.json"] = publish.json_feed(self.settings, title, home or folder, folder + "feed.json", items)
         return files
 
+    def search_tasks(self) -> list[tuple]:
+        """Every search document as a task (see `render_task`)."""
+        return ([("doc-issue", index) for index in range(len(self.digest.issues))] +
+                [("doc-paper", pid) for pid in self.digest.papers])
+
     def search_documents(self) -> dict[str, bytes]:
         """Lean documents for Pagefind, at the same paths as the pages they stand for (not published)."""
         docs: dict[str, bytes] = {}
-        for view in self.digest.issues:
-            docs |= self.page(f"{view.url}index.html", "search-issue.html", issue=view,
-                              tokens=view.search_tokens, sentinel=SENTINEL)
-        for view in self.digest.papers.values():
-            docs |= self.page(f"{view.url}index.html", "search-paper.html", paper=view,
-                              tokens=view.search_tokens, sentinel=SENTINEL)
+        for task in self.search_tasks():
+            docs |= self.render_task(task)
         return docs
 
     def tasks(self) -> list[tuple]:
@@ -216,6 +217,14 @@ class Renderer:
     def render_task(self, task: tuple) -> dict[str, bytes]:
         """The files of one task from `tasks()`."""
         kind = task[0]
+        if kind == "doc-issue":
+            view = self.digest.issues[task[1]]
+            return self.page(f"{view.url}index.html", "search-issue.html", issue=view,
+                             tokens=view.search_tokens, sentinel=SENTINEL)
+        if kind == "doc-paper":
+            view = self.digest.papers[task[1]]
+            return self.page(f"{view.url}index.html", "search-paper.html", paper=view,
+                             tokens=view.search_tokens, sentinel=SENTINEL)
         if kind == "home":
             return self.home()
         if kind == "issue":

@@ -110,7 +110,12 @@ class Url(Kind):
         if not isinstance(value, str):
             ck.fail(path, f"expected a URL, got {describe(value)}")
             return None
-        parts = urlsplit(value.strip())
+        try:
+            parts = urlsplit(value.strip())
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError:
+            ck.fail(path, f"'{value}' is not an http(s) URL")
+            return None
         if parts.scheme not in ("http", "https") or not parts.netloc or value != value.strip() or any(
             c.isspace() or ord(c) < 32 for c in value
         ):

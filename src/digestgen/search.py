@@ -95,10 +95,10 @@ def normalize_bundle(bundle: Path) -> None:
 
 
 def index(documents: dict[str, bytes], bundle: Path) -> None:
-    """Index `documents` ({page path: HTML}) with Pagefind, writing the bundle to `bundle`."""
+    """Index NFD-normalized `documents` ({page path: HTML}; see `normalize`) with Pagefind into `bundle`."""
     scratch = Path(tempfile.mkdtemp(prefix=".search-docs-", dir=bundle.parent))
     try:
-        write_tree(scratch, normalize(documents))
+        write_tree(scratch, documents)
         command = [str(executable()), "--site", str(scratch), "--output-path", str(bundle), "--quiet"]
         result = subprocess.run(command, capture_output=True, text=True)
     finally:
