@@ -6,7 +6,6 @@ Regenerate with `python tests/regen_golden.py` after an intended change, and rev
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 
 import pytest
 

@@ -11,7 +11,7 @@ import pytest
 
 import synth
 from conftest import PROJECT, run_cli, tree, write
-from digestgen import build, config, links, output
+from digestgen import config, links, output
 from digestgen.content import week_label
 from digestgen.digest import link_label
 from digestgen.markup import render, safe_link

@@ -275,8 +275,3 @@ def _template_place(exc: Exception, fallback: str) -> str:
 def renderer(root: Path | None, settings: Settings, digest: Digest) -> Renderer:
     """A Renderer with the theme (and the repository's overrides) loaded."""
     return Renderer(environment(root, settings), settings, digest, asset_versions(static_files()))
-
-
-def render_site(root: Path | None, settings: Settings, digest: Digest) -> dict[str, bytes]:
-    """All pages and assets of the site as {relative path: bytes}."""
-    return static_files() | renderer(root, settings, digest).all()
