@@ -178,10 +178,12 @@
       list.textContent = "";
       var count = search.results.length;
       var subject = query ? "‘" + query + "’에 대한 " : "";
-      status.textContent = count ? subject + "결과 " + count + "건" : subject + "결과가 없습니다";
       lastCounts = search.filters;
       if (filtersLoaded) renderFilters(lastCounts);
-      return showMore(id);
+      // Announce the count once the first results are on the page, not before.
+      return showMore(id).then(function () {
+        if (id === searchId) status.textContent = count ? subject + "결과 " + count + "건" : subject + "결과가 없습니다";
+      });
     }).catch(function (error) {
       status.textContent = "검색을 불러오지 못했습니다.";
       if (window.console) console.error(error);
