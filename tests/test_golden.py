@@ -11,9 +11,13 @@ import pytest
 
 from conftest import HERE, tree
 from digestgen import build, config
+from digestgen.render import static_files
 
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"
+
+
+ASSETS = "assets/"  # copied byte for byte from the theme: compared with it, not kept as copies
 
 
 def render_fixture(name: str) -> dict[str, bytes]:
@@ -26,6 +30,8 @@ def render_fixture(name: str) -> dict[str, bytes]:
 @pytest.mark.parametrize("name", ["basic", "search"])
 def test_golden_tree(name):
     got = render_fixture(name)
+    assert {p: d for p, d in got.items() if p.startswith(ASSETS)} == static_files()
+    got = {p: d for p, d in got.items() if not p.startswith(ASSETS)}
     want = tree(GOLDEN / name)
     assert sorted(got) == sorted(want), "file list differs; run python tests/regen_golden.py and review"
     for path in sorted(want):

@@ -78,7 +78,6 @@ def result_ids(page, want: int = 10) -> list[str]:
     while page.locator(".result").count() < want and more.is_visible():
         count = page.locator(".result").count()
         more.click()
-        page.wait_for_function  # noqa: B018 - (CSP forbids string evaluation; poll instead)
         for _ in range(100):
             if page.locator(".result").count() > count:
                 break

@@ -244,21 +244,8 @@ def run_candidates(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor, feeds
 
     known = {p.stem for p in (args.root / "papers").glob("*.yaml")}
-    found: dict[str, feeds.Candidate] = {}
-    failed = 0
-    for source in args.feeds:
-        try:
-            entries = feeds.read(source)
-        except feeds.FeedError as exc:
-            print(f"digestgen: warning: {source}: {exc}", file=sys.stderr)
-            failed += 1
-            continue
-        for entry in entries:
-            if arxivapi.file_stem(entry.arxiv_id) in known or entry.arxiv_id in found:
-                continue
-            if args.since and entry.published and entry.published < args.since:
-                continue
-            found[entry.arxiv_id] = entry
+    found, failed = feeds.candidates(args.feeds, known, args.since,
+                                     warn=lambda text: print(f"digestgen: warning: {text}", file=sys.stderr))
     for entry in found.values():
         print(f"{entry.arxiv_id}\t{entry.announce or '-'}\t{entry.title}\t{entry.link}")
     if failed == len(args.feeds):
@@ -292,16 +279,12 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from digestgen.schema import ISSUE, PAPER, json_schema
+    from digestgen.schema import schema_documents
 
     settings = pipeline.settings_for(args.root)
     out = args.out if args.out is not None else args.root / ".digestgen" / "schema"
     out.mkdir(parents=True, exist_ok=True)
-    documents = {
-        "paper.schema.json": json_schema(PAPER.with_extra(settings.extra_paper_fields), "digestgen paper record"),
-        "issue.schema.json": json_schema(ISSUE.with_extra(settings.extra_issue_fields), "digestgen issue front matter"),
-    }
-    for name, document in documents.items():
+    for name, document in schema_documents(settings.extra_paper_fields, settings.extra_issue_fields).items():
         (out / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _say(args)(f"wrote {out / name}")
     return EXIT_OK
@@ -339,7 +322,7 @@ def run_check_links(args: argparse.Namespace) -> int:
     problems = pipeline.link_problems(args.root, settings, digest, files, "error")
     checked = 0
     if args.external:
-        places = external_urls(args.root, digest)
+        places = links.external_urls(digest)
         cache = None if args.no_cache else links.Cache(args.root / ".digestgen" / "links.json", 24 * 3600)
         results = links.check_external(list(places), args.timeout, args.workers, cache,
                                        Progress("links", len(places), args.quiet))
@@ -355,30 +338,6 @@ def run_check_links(args: argparse.Namespace) -> int:
         print(f"checked internal links{f' and {checked} external URLs' if args.external else ''}: "
               f"{len(problems)} broken", file=sys.stderr)
     return EXIT_INVALID if problems else EXIT_OK
-
-
-def external_urls(root: Path, digest) -> dict[str, list[str]]:
-    """Every external URL the content names, with the files that name it."""
-    import re
-
-    found: dict[str, list[str]] = {}
-    href = re.compile(r'href="(https?://[^"]+)"')
-
-    def add(url: str, source: str) -> None:
-        if source not in found.setdefault(url, []):
-            found[url].append(source)
-
-    for view in digest.papers.values():
-        p = view.paper
-        for url in [*p.links.values(), *p.repos, *(f.src for f in p.figures)]:
-            add(url, p.source)
-        for html in [*view.summary_html.values(), *view.abstract_html.values(), *view.tldr_html.values()]:
-            for url in href.findall(html):
-                add(url.replace("&amp;", "&"), p.source)
-    for view in digest.issues:
-        for url in href.findall(view.intro_html):
-            add(url.replace("&amp;", "&"), view.issue.source)
-    return dict(sorted(found.items()))
 
 
 COMMANDS = {"check-links": run_check_links, "export": run_export, "add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,

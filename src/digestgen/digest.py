@@ -12,6 +12,14 @@ from digestgen.korean import index_tokens
 from digestgen.markup import render, render_inline
 
 
+CODE_HOSTS = ("https://github.com/", "https://gitlab.com/", "http://github.com/", "http://gitlab.com/")
+
+
+def is_code(url: str) -> bool:
+    """Whether a 더 읽어보기 link is a code repository (GitHub or GitLab)."""
+    return url.lower().startswith(CODE_HOSTS)
+
+
 @dataclass(frozen=True)
 class Link:
     """A link with a readable label: 'owner/repo' for GitHub, the host for other sites."""
@@ -70,8 +78,7 @@ class PaperView:
 
     @property
     def has_code(self) -> bool:
-        return any(r.url.lower().startswith(("https://github.com/", "https://gitlab.com/",
-                                              "http://github.com/", "http://gitlab.com/")) for r in self.repos)
+        return any(is_code(r.url) for r in self.repos)
 
     @property
     def search_tokens(self) -> str:

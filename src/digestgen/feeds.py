@@ -11,7 +11,7 @@ from pathlib import Path
 
 import feedparser
 
-from digestgen.arxivapi import parse_id
+from digestgen.arxivapi import file_stem, parse_id
 
 TIMEOUT = 20.0
 _ANNOUNCE = re.compile(r"Announce Type:\s*([\w-]+)", re.I)
@@ -55,6 +55,27 @@ def read(source: str, timeout: float = TIMEOUT) -> list[Candidate]:
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not an RSS or Atom feed")
     return [c for c in map(_candidate, parsed.entries) if c is not None]
+
+
+def candidates(sources: list[str], known: set[str], since: dt.date | None = None,
+               warn=print) -> tuple[dict[str, Candidate], int]:
+    """Entries of all feeds whose paper has no record yet (by id), and how many feeds failed."""
+    found: dict[str, Candidate] = {}
+    failed = 0
+    for source in sources:
+        try:
+            entries = read(source)
+        except FeedError as exc:
+            warn(f"{source}: {exc}")
+            failed += 1
+            continue
+        for entry in entries:
+            if file_stem(entry.arxiv_id) in known or entry.arxiv_id in found:
+                continue
+            if since and entry.published and entry.published < since:
+                continue
+            found[entry.arxiv_id] = entry
+    return found, failed
 
 
 def _candidate(entry) -> Candidate | None:

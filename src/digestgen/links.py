@@ -168,3 +168,27 @@ def check_external(urls: list[str], timeout: float = 10.0, workers: int = 8, cac
     if cache:
         cache.save([results[u] for u in todo], now)
     return results
+
+
+_EXTERNAL_HREF = re.compile(r'href="(https?://[^"]+)"')
+
+
+def external_urls(digest) -> dict[str, list[str]]:
+    """Every external URL the content names (record fields and links in the text), with its files."""
+    found: dict[str, list[str]] = {}
+
+    def add(url: str, source: str) -> None:
+        if source not in found.setdefault(url, []):
+            found[url].append(source)
+
+    for view in digest.papers.values():
+        p = view.paper
+        for url in [*p.links.values(), *p.repos, *(f.src for f in p.figures)]:
+            add(url, p.source)
+        for html in [*view.summary_html.values(), *view.abstract_html.values(), *view.tldr_html.values()]:
+            for url in _EXTERNAL_HREF.findall(html):
+                add(unescape(url), p.source)
+    for view in digest.issues:
+        for url in _EXTERNAL_HREF.findall(view.intro_html):
+            add(unescape(url), view.issue.source)
+    return dict(sorted(found.items()))

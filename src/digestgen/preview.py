@@ -1,7 +1,8 @@
 """`digestgen serve`: build, serve on localhost, rebuild on change, and reload open pages.
 
 The site is built (drafts included) into `.digestgen/preview/` and served from there. A watcher
-polls `papers/`, `digests/`, `templates/` and `digestgen.toml`; after a change it rebuilds, and
+polls the inputs' fingerprint (`cache.fingerprint`: `papers/`, `digests/`, `templates/`,
+`digestgen.toml`); after a change it rebuilds, and
 open pages, which the server gives a small script, reload through a server-sent event. When the
 content is invalid the last good site stays up, the errors are printed, and pages show them in an
 overlay until the file is fixed.
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from digestgen import build as pipeline
+from digestgen import cache
 from digestgen.config import replace
 from digestgen.errors import BuildError, ContentError
 
@@ -64,9 +66,6 @@ LIVE_CSS = """\
 
 INJECT = (b'<link rel="stylesheet" href="/__digestgen/live.css">'
           b'<script src="/__digestgen/live.js" defer></script></body>')
-WATCHED = ("papers", "digests", "templates", "digestgen.toml")
-
-
 class State:
     """The preview's build state, shared between the watcher and the request handlers."""
 
@@ -84,20 +83,6 @@ class State:
 
     def snapshot(self) -> dict:
         return {"generation": self.generation, "errors": list(self.errors)}
-
-
-def snapshot_files(root: Path) -> dict[str, float]:
-    """Modification times of every watched file."""
-    stamps = {}
-    for name in WATCHED:
-        path = root / name
-        if path.is_file():
-            stamps[name] = path.stat().st_mtime_ns
-        elif path.is_dir():
-            for file in path.rglob("*"):
-                if file.is_file() and not file.name.startswith("."):
-                    stamps[str(file.relative_to(root))] = file.stat().st_mtime_ns
-    return stamps
 
 
 def _log(line: str) -> None:
@@ -199,14 +184,13 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1", open_browser: b
         import webbrowser
 
         webbrowser.open(url)
-    stamps = snapshot_files(root)
+    stamps = cache.fingerprint(root)
     try:
         while True:
             time.sleep(poll)
-            now = snapshot_files(root)
-            if now != stamps:
+            if cache.fingerprint(root) != stamps:
                 time.sleep(poll / 2)  # let an editor finish writing
-                stamps = snapshot_files(root)
+                stamps = cache.fingerprint(root)
                 rebuild(root, out, state)
     except KeyboardInterrupt:
         print("stopped", flush=True)

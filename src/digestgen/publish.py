@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from markupsafe import Markup
 
 from digestgen.config import Settings
-from digestgen.digest import Digest, IssueView, PaperView
+from digestgen.digest import Digest, IssueView, PaperView, is_code
 
 TZ = dt.timezone(dt.timedelta(hours=9))  # the digest's weeks are Korean weeks
 FEED_ISSUES = 20
@@ -88,11 +88,9 @@ def paper_ld(view: PaperView, settings: Settings) -> dict:
         data["abstract"] = p.abstract["en"]
     if p.tags:
         data["keywords"] = list(p.tags)
-    if view.repos:
-        data["subjectOf"] = [{"@type": "SoftwareSourceCode", "codeRepository": link.url}
-                             for link in view.repos if link.url.startswith(("https://github.com/", "https://gitlab.com/"))] or None
-        if data["subjectOf"] is None:
-            del data["subjectOf"]
+    code = [{"@type": "SoftwareSourceCode", "codeRepository": r.url} for r in view.repos if is_code(r.url)]
+    if code:
+        data["subjectOf"] = code
     if p.figures:
         data["image"] = p.figures[0].src
     if view.issues:

@@ -358,3 +358,11 @@ PAPER.rules.extend([_figure_alt, _summary_unless_draft, _draft_todo])
 def json_schema(record: Record, title: str) -> dict:
     """A JSON Schema (draft 2020-12) document for `record`."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **record.json_schema()}
+
+
+def schema_documents(extra_paper: tuple[str, ...] = (), extra_issue: tuple[str, ...] = ()) -> dict[str, dict]:
+    """The JSON Schema files `digestgen schema` writes, by file name."""
+    return {
+        "paper.schema.json": json_schema(PAPER.with_extra(extra_paper), "digestgen paper record"),
+        "issue.schema.json": json_schema(ISSUE.with_extra(extra_issue), "digestgen issue front matter"),
+    }
