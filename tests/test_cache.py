@@ -60,8 +60,9 @@ def test_search_bundle_is_reused_only_when_search_documents_are_unchanged(make_r
     assert "없음" in (out / "404.html").read_text()
     (root / "papers/2507.16075.yaml").write_text(GOOD_PAPER.replace("에이전트", "에이전트 검색어새로움"),
                                                  encoding="utf-8")
-    _build(root, out)
-    assert sorted(p.name for p in (out / "pagefind/index").iterdir()) != index
+    _build(root, out)  # the base is kept; the changed document goes into a delta
+    assert sorted(p.name for p in (out / "pagefind/index").iterdir()) == index
+    assert list((out / "pagefind/delta/index").iterdir())
 
 
 def test_parallel_rendering_matches_serial(tmp_path):
@@ -86,3 +87,98 @@ def test_cached_build_equals_cold_build(tmp_path):
     shutil.rmtree(root / ".digestgen")
     _build(root, tmp_path / "fresh", "--no-search")
     assert tree(tmp_path / "cold") == tree(tmp_path / "fresh")
+
+
+# --- search: a kept base and a delta of changed documents ------------------------------------
+
+def _search_state(out):
+    import json
+
+    entry = json.loads((out / "pagefind/pagefind-entry.json").read_text())
+    meta = entry["languages"]["ko"]["hash"]
+    page = (out / "search/index.html").read_text()
+    return meta, (out / "pagefind/delta").is_dir(), page
+
+
+def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_repo, tmp_path):
+    import json
+    import re
+
+    root = make_repo()
+    out = tmp_path / "site"
+    _build(root, out)
+    base, has_delta, page = _search_state(out)
+    assert not has_delta and "data-delta" not in page and "data-superseded" not in page
+    state = json.loads((root / ".digestgen/search.json").read_text())
+    old_id = state["docs"]["papers/2507.16075/index.html"][1]
+    assert (out / f"pagefind/fragment/{old_id}.pf_fragment").exists()
+
+    paper = root / "papers/2507.16075.yaml"
+    paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 델타검증어"), encoding="utf-8")
+    log = _build(root, out)
+    assert "1 changed document(s) indexed, the rest kept" in log
+    meta, has_delta, page = _search_state(out)
+    assert meta == base and has_delta  # the base is kept as it was; the delta holds the new page
+    superseded = json.loads(re.search(r'data-superseded="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    dates = json.loads(re.search(r'data-delta-dates="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    assert superseded == [old_id]
+    (new_id, date), = dates.items()
+    assert new_id != old_id and date == "2025-07-21"
+    fragment = (out / f"pagefind/delta/fragment/{new_id}.pf_fragment").read_bytes()
+    import gzip
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", gzip.decompress(fragment).decode("utf-8", "replace"))
+    assert "델타검증어" in text
+
+    paper.write_text(GOOD_PAPER, encoding="utf-8")  # reverting the edit leaves nothing to supersede
+    log = _build(root, out)
+    assert "search index kept" in log
+    meta, has_delta, page = _search_state(out)
+    assert meta == base and not has_delta and "data-superseded" not in page
+
+
+def test_a_large_change_a_lost_base_or_full_index_rebuild_the_base(make_repo, tmp_path, monkeypatch):
+    from digestgen import search
+
+    root = make_repo()
+    out = tmp_path / "site"
+    _build(root, out)
+    base, _, _ = _search_state(out)
+    paper = root / "papers/2507.16075.yaml"
+    paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 첫째"), encoding="utf-8")
+    assert "changed document" not in _build(root, out, "--full-index")
+    rebuilt, has_delta, _ = _search_state(out)
+    assert rebuilt != base and not has_delta
+
+    (root / ".digestgen/search.json").write_text("{broken")  # a damaged state: index everything
+    paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 둘째"), encoding="utf-8")
+    log = _build(root, out)
+    assert "changed document" not in log and not _search_state(out)[1]
+
+    settings = config.load(root, {})
+    monkeypatch.setattr(search, "max_delta", lambda documents: 0)  # any change is "too large"
+    paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 셋째"), encoding="utf-8")
+    report = build.build(root, out, settings)
+    assert not report.search_reused and report.search_delta == 0 and not _search_state(out)[1]
+    monkeypatch.undo()
+    paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 넷째"), encoding="utf-8")
+    report = build.build(root, out, settings)
+    assert report.search_reused and report.search_delta == 1 and _search_state(out)[1]
+
+
+def test_a_deleted_page_is_superseded(make_repo, tmp_path):
+    import json
+    import re
+
+    root = make_repo()
+    out = tmp_path / "site"
+    _build(root, out)
+    state = json.loads((root / ".digestgen/search.json").read_text())
+    issue = next((root / "digests").glob("*.md"))
+    issue_id = state["docs"][f"issues/{issue.stem}/index.html"][1]
+    issue.rename(root / "digests" / "unlisted.txt")  # the issue is gone from the site
+    _build(root, out)
+    page = (out / "search/index.html").read_text()
+    superseded = json.loads(re.search(r'data-superseded="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    assert issue_id in superseded

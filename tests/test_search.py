@@ -233,3 +233,40 @@ def test_bundle_is_written_and_stale_index_disappears(sites):
     assert "pagefind/pagefind.js" in files
     assert not any(p.startswith(".search-docs") for p in files)
     assert not list(Path(sites["/"]).parent.glob(".search-docs-*"))
+
+
+# --- after an incremental build: the base bundle and a delta ----------------------------------
+
+@pytest.mark.browser
+def test_edits_found_through_the_delta_in_the_right_place(tmp_path, chromium):
+    import datetime as dt
+
+    import synth
+
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 60, start=dt.date(2025, 1, 6))
+    edited = root / "papers" / f"{ids[25]}.yaml"  # in the third of six weeks
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("summary:\n  ko: |\n", "summary:\n  ko: |\n    옛표지어 모델 문장입니다.\n\n", 1),
+                      encoding="utf-8")
+    out = root / "site"
+    done = run_cli("build", "--root", str(root), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    edited.write_text(edited.read_text(encoding="utf-8").replace("옛표지어", "새표지어"), encoding="utf-8")
+    done = run_cli("build", "--root", str(root), "--out", str(out))
+    assert "1 changed document(s) indexed" in done.stderr, done.stderr
+    target = f"papers/{ids[25]}"
+    with serve(out) as base:
+        page = chromium.new_page()
+        page.goto(f"{base}search/?q=새표지어")
+        assert result_ids(page) == [target]  # only the delta has the new word
+        page.goto(f"{base}search/?q=옛표지어")  # only the superseded base page had the old one
+        page.locator("#search-status", has_text="결과가 없습니다").wait_for(timeout=10000)
+        page.goto(f"{base}search/?q=모델&sort=date")
+        found = result_ids(page, want=1000)
+        weeks = page.locator(".result-week").all_inner_texts()
+        page.close()
+    assert found.count(target) == 1  # once, from the delta, not again from the base
+    assert len(found) > 30 and weeks == sorted(weeks, reverse=True)  # the delta's page among the base's by date
+    position = found.index(target)
+    assert 0 < position < len(found) - 1

@@ -26,7 +26,8 @@ class Report:
     seconds: float = 0.0
     warnings: list[SourceError] = field(default_factory=list)
     up_to_date: bool = False
-    search_reused: bool = False
+    search_reused: bool = False  # the previous build's search base was kept
+    search_delta: int = 0  # documents indexed into the delta bundle
 
 
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
@@ -50,49 +51,56 @@ def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
 
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
-          search: bool = True, say=lambda text: None) -> Report:
-    """Validate, render, and publish the site at `out` atomically. Nothing is written on error."""
+          search: bool = True, full_index: bool = False, say=lambda text: None) -> Report:
+    """Validate, render, and publish the site at `out` atomically. Nothing is written on error.
+
+    Search documents are rendered first, so that Pagefind indexes them (in its own process) while
+    the pages are rendered; see `search.Indexer` for when only the changed documents are indexed.
+    """
     started = time.perf_counter()
     output.check_target(out, root)
     stamp = cache.fingerprint(root, settings, drafts, strict, search)
     with output.locked(out):
         output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
-        if output.written_by(out) == stamp:  # nothing changed since the build that wrote `out`
+        if output.written_by(out) == stamp and not full_index:  # nothing changed since the last build
             return Report(seconds=time.perf_counter() - started, up_to_date=True)
-    say("reading papers/ and digests/")
-    digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
-    say(f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-    site = renderer(root, settings, digest)
-    tasks = site.tasks() + (site.search_tasks() if search else [])
-    rendered = render_parallel(site, tasks=tasks)
-    documents = {path[4:]: data for path, data in rendered.items() if path.startswith("doc:")}
-    files = static_files() | site.finish({p: d for p, d in rendered.items() if not p.startswith("doc:")})
-    broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
-    if strict and broken:
-        raise ContentError(broken + warnings)
-    warnings = sorted(warnings + broken)
-    finish, reused = None, [False]
-    if search:
-        key = cache.search_key(documents)
-
-        def finish(staging: Path) -> None:
-            bundle = staging / search_index.BUNDLE_DIR
-            reused[0] = output.reuse_folder(out / search_index.BUNDLE_DIR, bundle, SEARCH_KEY_FILE, key)
-            if not reused[0]:
-                say(f"indexing {len(documents):,} search documents")
-                search_index.index(documents, bundle)
-                (bundle / SEARCH_KEY_FILE).write_text(key)
-
-    say("writing the site")
-    with output.locked(out):
-        output.clean_leftovers(out)
-        output.publish(out, files, finish, stamp)
+        say("reading papers/ and digests/")
+        digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
+        site = renderer(root, settings, digest)
+        indexer = None
+        try:
+            if search:
+                say(f"rendering {len(site.search_tasks()):,} search documents")
+                rendered = render_parallel(site, tasks=site.search_tasks())
+                indexer = search_index.Indexer(root, out, {p[4:]: d for p, d in rendered.items()}, full=full_index)
+                if indexer.segments.rebuilt:
+                    say("indexing the search documents (in the background)")
+            say(f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
+            files = static_files() | render_parallel(site)
+            broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
+            if strict and broken:
+                raise ContentError(broken + warnings)
+            warnings = sorted(warnings + broken)
+            if indexer is not None:
+                if indexer.segments.rebuilt:
+                    say("waiting for the search index")
+                site.segments = indexer.wait()
+                files |= site.render_task(("search",))
+            say("writing the site")
+            output.publish(out, files, indexer.install if indexer else None, stamp)
+            if indexer is not None:
+                indexer.commit()
+        finally:
+            if indexer is not None:
+                indexer.close()
     pages = sum(1 for path in files if path.endswith(".html"))
+    segments = indexer.segments if indexer else None
     return Report(pages=pages, files=len(files), bytes=sum(map(len, files.values())),
-                  seconds=time.perf_counter() - started, warnings=warnings, search_reused=reused[0])
+                  seconds=time.perf_counter() - started, warnings=warnings,
+                  search_reused=bool(segments and not segments.rebuilt),
+                  search_delta=segments.delta_documents if segments else 0)
 
 
-SEARCH_KEY_FILE = ".digestgen-search-key"
 _WORKER: "object | None" = None
 
 

@@ -57,6 +57,8 @@ def make_parser() -> argparse.ArgumentParser:
                             "(overrides base_url in digestgen.toml)")
     build.add_argument("--drafts", action="store_true", help="include issues marked draft: true")
     build.add_argument("--no-search", action="store_true", help="skip the Pagefind search index")
+    build.add_argument("--full-index", action="store_true",
+                       help="index every search document again, instead of adding changed ones to a delta")
 
     validate = commands.add_parser(
         "validate", help="check the content and report every problem",
@@ -188,14 +190,18 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK
     out = args.out if args.out is not None else root / "site"
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
-                            search=not args.no_search, say=_stages(args))
+                            search=not args.no_search, full_index=args.full_index, say=_stages(args))
     if args.quiet:
         return EXIT_OK
     if report.up_to_date:
         print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
         return EXIT_OK
     _print_diagnostics(report.warnings)
-    print(f"built {report.pages} pages ({report.bytes / 1e6:.1f} MB) into {out} in {report.seconds:.2f}s",
+    search = ""
+    if report.search_reused:
+        search = (f"; search: {report.search_delta} changed document(s) indexed, the rest kept"
+                  if report.search_delta else "; search index kept")
+    print(f"built {report.pages} pages ({report.bytes / 1e6:.1f} MB) into {out} in {report.seconds:.2f}s{search}",
           file=sys.stderr)
     return EXIT_OK
 

@@ -89,25 +89,6 @@ def written_by(out: Path) -> str | None:
         return None
 
 
-def reuse_folder(old: Path, new: Path, key_file: str, key: str) -> bool:
-    """Hard-link `old` into `new` if its `key_file` says `key` (files are never changed in place)."""
-    try:
-        if (old / key_file).read_text() != key:
-            return False
-    except OSError:
-        return False
-    try:
-        shutil.copytree(old, new, copy_function=os.link)
-    except OSError:
-        shutil.rmtree(new, ignore_errors=True)
-        try:
-            shutil.copytree(old, new)
-        except OSError:
-            shutil.rmtree(new, ignore_errors=True)
-            return False
-    return True
-
-
 def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None,
             stamp: str = "") -> None:
     """Replace `out` with exactly `files`; `finish(staging)` may add more (the search index) first.
@@ -150,5 +131,6 @@ def clean_leftovers(out: Path) -> None:
         if not out.exists() and (leftover / "site").is_dir():
             os.rename(leftover / "site", out)
         shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in out.parent.glob(f".{out.name}.new-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+    for pattern in (f".{out.name}.new-*", f".{out.name}.search-*"):  # staging, search scratch
+        for leftover in out.parent.glob(pattern):
+            shutil.rmtree(leftover, ignore_errors=True)

@@ -94,6 +94,7 @@ class Renderer:
 
     def __init__(self, env: jinja2.Environment, settings: Settings, digest: Digest, assets: dict[str, str]):
         self.env, self.settings, self.digest = env, settings, digest
+        self.segments = None  # the search bundle's delta (search.Segments), once it is indexed
         env.globals["asset"] = lambda path: settings.url(assets[path])
 
     def page(self, path: str, template: str, og: dict | None = None, ld: dict | None = None,
@@ -243,7 +244,7 @@ class Renderer:
                              archive=self.digest.archive)
         if kind == "search":
             return self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
-                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL)
+                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=self.segments)
         return self.page("404.html", "404.html", og={"title": self.settings.title})
 
     def finish(self, pages: dict[str, bytes]) -> dict[str, bytes]:

@@ -15,14 +15,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import cbor
+from digestgen import __version__, cbor
+from digestgen.cache import CACHE_DIR
 from digestgen.errors import BuildError
 from digestgen.output import write_tree
 
@@ -94,19 +98,183 @@ def normalize_bundle(bundle: Path) -> None:
     entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
 
 
-def index(documents: dict[str, bytes], bundle: Path) -> None:
-    """Index NFD-normalized `documents` ({page path: HTML}; see `normalize`) with Pagefind into `bundle`."""
-    scratch = Path(tempfile.mkdtemp(prefix=".search-docs-", dir=bundle.parent))
-    try:
-        write_tree(scratch, documents)
-        command = [str(executable()), "--site", str(scratch), "--output-path", str(bundle), "--quiet"]
-        result = subprocess.run(command, capture_output=True, text=True)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().splitlines()
-        raise BuildError(f"Pagefind failed: {detail[-1] if detail else 'exit ' + str(result.returncode)}")
+def _run(site: Path, bundle: Path) -> subprocess.Popen:
+    """Start Pagefind on the documents in `site`; its output goes to a log file beside them."""
+    command = [str(executable()), "--site", str(site), "--output-path", str(bundle), "--quiet"]
+    with open(site.parent / f"{site.name}.log", "wb") as log:  # not a pipe: nobody reads it until the end
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def _finish(process: subprocess.Popen, site: Path, bundle: Path) -> None:
+    process.wait()
+    if process.returncode != 0:
+        log = (site.parent / f"{site.name}.log").read_text(errors="replace")
+        detail = [line for line in log.strip().splitlines() if line.strip()]
+        raise BuildError(f"Pagefind failed: {detail[-1] if detail else 'exit ' + str(process.returncode)}")
     try:
         normalize_bundle(bundle)
     except (OSError, ValueError, KeyError, IndexError) as exc:  # an unknown Pagefind format: leave as written
         print(f"digestgen: warning: search bundle left as Pagefind wrote it ({exc})", file=sys.stderr)
+
+
+# --- a base bundle and a delta: edits re-index only what changed ------------------------------
+#
+# A full index of 10,000 papers takes Pagefind most of a minute. So the bundle in `pagefind/` (the
+# *base*) is kept from build to build, and documents that changed since it was built are indexed
+# on their own into `pagefind/delta/`, which the search page merges in the browser (Pagefind's
+# `mergeIndex`; the WebAssembly is fetched once). The base's results for those pages (and for
+# deleted ones) are *superseded*: the search page drops them by page id. When the delta grows past
+# `max_delta` documents, or with `--full-index`, or when the state in `.digestgen/search.json` does
+# not match the base in the output, the build indexes everything again into a new base.
+
+DELTA_DIR = "delta"
+STATE_FILE = "search.json"
+_DATE = re.compile(rb'data-pagefind-sort="date\[content\]" content="([0-9-]+)"')
+
+
+def max_delta(documents: int) -> int:
+    """The most documents a delta may hold before the base is rebuilt."""
+    return max(100, documents // 50)
+
+
+def page_url(path: str) -> str:
+    """The URL Pagefind records for a document at `path` ('papers/x/index.html' -> '/papers/x/')."""
+    return "/" + path.removesuffix("index.html")
+
+
+def page_ids(bundle: Path) -> dict[str, str]:
+    """{Pagefind URL: page id} of a bundle, read from its fragment files."""
+    ids = {}
+    for fragment in (bundle / "fragment").glob("*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(HEADER)  # signature, then JSON
+        ids[json.loads(data)["url"]] = fragment.name.removesuffix(".pf_fragment")
+    return ids
+
+
+def doc_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
+@dataclass
+class Segments:
+    """What the search page must know about the bundle it searches."""
+
+    delta: bool = False  # `pagefind/delta/` exists and is merged in
+    superseded: list[str] = field(default_factory=list)  # base page ids to drop from results
+    delta_dates: dict[str, str] = field(default_factory=dict)  # delta page id -> ISO date, for date sort
+    rebuilt: bool = True  # the base was indexed by this build (False: kept from the previous one)
+    delta_documents: int = 0
+
+
+class Indexer:
+    """Indexes a build's search documents in the background while the pages are rendered.
+
+    `start` picks a full index or a delta against the base in `out`, and starts Pagefind;
+    `wait` returns the `Segments` for the search page; `install(staging)` puts the bundle into
+    the new site, and `commit(root)` records the base's state once that site is published.
+    """
+
+    def __init__(self, root: Path, out: Path, documents: dict[str, bytes], full: bool = False):
+        self.root, self.out, self.documents = root, out, documents
+        self.hashes = {path: doc_hash(data) for path, data in documents.items()}
+        self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
+        self.process: subprocess.Popen | None = None
+        self.state: dict | None = None
+        self.segments = Segments()
+        base = out / BUNDLE_DIR
+        old = None if full else _load_state(root, base)
+        if old is not None:
+            changed = [p for p, h in self.hashes.items() if old["docs"].get(p, ("",))[0] != h]
+            removed = [p for p in old["docs"] if p not in self.hashes]
+            if len(changed) + len(removed) <= max_delta(len(documents)):
+                self.base = base
+                self.old = old
+                self.changed, self.removed = changed, removed
+                self.segments.rebuilt = False
+                self.segments.delta_documents = len(changed)
+                if changed:
+                    self._start({p: documents[p] for p in changed}, self.scratch / DELTA_DIR)
+                return
+        self.base = None
+        self._start(documents, self.scratch / BUNDLE_DIR)
+
+    def _start(self, documents: dict[str, bytes], bundle: Path) -> None:
+        self.bundle = bundle
+        write_tree(self.scratch / "docs", documents)
+        self.process = _run(self.scratch / "docs", bundle)
+
+    def wait(self) -> Segments:
+        if self.process is not None:
+            _finish(self.process, self.scratch / "docs", self.bundle)
+            shutil.rmtree(self.scratch / "docs", ignore_errors=True)
+        if self.base is None:  # a new base: remember each page's id
+            ids = page_ids(self.bundle)
+            self.state = {"entry": (self.bundle / "pagefind-entry.json").read_text(),
+                          "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()}}
+            return self.segments
+        old_ids = {p: self.old["docs"][p][1] for p in self.changed + self.removed if p in self.old["docs"]}
+        delta_ids = page_ids(self.bundle) if self.process is not None else {}
+        for path in self.changed:
+            page = delta_ids.get(page_url(path))
+            if page is not None:
+                found = _DATE.search(self.documents[path])
+                self.segments.delta_dates[page] = found.group(1).decode() if found else ""
+        self.segments.delta = bool(delta_ids)
+        # a page whose id did not change is the same page in both bundles: the browser dedupes it
+        self.segments.superseded = sorted(i for i in old_ids.values() if i and i not in self.segments.delta_dates)
+        return self.segments
+
+    def install(self, staging: Path) -> None:
+        """Put the bundle at `staging/pagefind/`: the new base, or the kept base and the delta."""
+        target = staging / BUNDLE_DIR
+        if self.base is None:
+            os.rename(self.bundle, target)
+            return
+        shutil.copytree(self.base, target, copy_function=_link, ignore=_skip_delta(self.base))
+        if self.segments.delta:
+            os.rename(self.bundle, target / DELTA_DIR)
+
+    def commit(self) -> None:
+        """Record the base's state, after the site holding it was published."""
+        if self.state is not None:
+            _save_state(self.root, self.state)
+
+    def close(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _link(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _skip_delta(base: Path):
+    return lambda folder, names: [DELTA_DIR] if Path(folder) == base else []
+
+
+def _state_path(root: Path) -> Path:
+    return root / CACHE_DIR / STATE_FILE
+
+
+def _load_state(root: Path, base: Path) -> dict | None:
+    """The recorded state of the base in `base`, if it is still the one the output holds."""
+    try:
+        state = json.loads(_state_path(root).read_text())
+        if state.get("version") != __version__ or state["entry"] != (base / "pagefind-entry.json").read_text():
+            return None
+        return state
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def _save_state(root: Path, state: dict) -> None:
+    path = _state_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_text(json.dumps({"version": __version__, **state}, separators=(",", ":")))
+    os.replace(temp, path)

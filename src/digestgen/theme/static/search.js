@@ -6,7 +6,10 @@
      Pagefind's bundled UIs fetch every filter file before the first search.
    - Search documents are NFD (see digestgen/search.py); everything shown is turned back to NFC,
      and excerpts come from the readable text only (before the index-only sentinel).
-   - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form. */
+   - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form.
+   - After an incremental build the bundle has a delta (pages changed since the base was indexed,
+     see digestgen/search.py): it is merged in, the base's results for those pages are dropped,
+     and with date order the delta's results are placed among the base's by date. */
 (function () {
   "use strict";
   var root = document.getElementById("search");
@@ -30,10 +33,13 @@
   var FILTER_ORDER = ["tag", "year", "week", "code"];
   var VALUE_NAMES = { code: { yes: "코드 공개" } };
   var KIND_NAMES = { paper: "논문", issue: "호 소개" };
+  var DELTA = root.dataset.delta || "";
+  var DELTA_DATES = JSON.parse(root.dataset.deltaDates || "{}");
+  var SUPERSEDED = {};
+  JSON.parse(root.dataset.superseded || "[]").forEach(function (id) { SUPERSEDED[id] = true; });
 
   var pagefind = null;
-  var current = null;
-  var shown = 0;
+  var queue = null;
   var terms = [];
   var selected = {};
   var searchId = 0;
@@ -149,8 +155,8 @@
       pagefind = import(root.dataset.bundle + "pagefind.js").then(function (pf) {
         return pf.options({ baseUrl: root.dataset.base, excerptLength: EXCERPT_WORDS }).then(function () {
           pf.init();
-          return pf;
-        });
+          return DELTA ? pf.mergeIndex(DELTA, { baseUrl: root.dataset.base }) : null;
+        }).then(function () { return pf; });
       });
     }
     return pagefind;
@@ -173,10 +179,9 @@
       return pf.search(query ? processTerm(query) : null, options);
     }).then(function (search) {
       if (id !== searchId || !search) return;
-      current = search;
-      shown = 0;
+      queue = results(search.results, sortSelect.value === "date");
       list.textContent = "";
-      var count = search.results.length;
+      var count = queue.count;
       var subject = query ? "‘" + query + "’에 대한 " : "";
       lastCounts = search.filters;
       if (filtersLoaded) renderFilters(lastCounts);
@@ -190,13 +195,45 @@
     });
   }
 
+  /* The results to show, in batches: without superseded base pages, each page once, and, in date
+     order, the delta's pages (dates from the build) merged among the base's (dates from their
+     data, loaded for display anyway). */
+  function results(found, byDate) {
+    var seen = {};
+    var base = [];
+    var delta = [];
+    found.forEach(function (r) {
+      if (SUPERSEDED[r.id] || seen[r.id]) return;
+      seen[r.id] = true;
+      (byDate && r.id in DELTA_DATES ? delta : base).push(r);
+    });
+    delta.sort(function (a, b) { return DELTA_DATES[b.id].localeCompare(DELTA_DATES[a.id]); });
+    return {
+      count: base.length + delta.length,
+      done: function () { return !base.length && !delta.length; },
+      next: function () {
+        return Promise.all(base.splice(0, PAGE_SIZE).map(function (r) { return r.data(); })).then(function (datas) {
+          var last = datas.length ? (datas[datas.length - 1].meta || {}).date || "" : "";
+          var n = 0;
+          while (n < delta.length && (!base.length || DELTA_DATES[delta[n].id] >= last)) n++;
+          var extra = delta.splice(0, n);
+          return Promise.all(extra.map(function (r) { return r.data(); })).then(function (more) {
+            if (!byDate) return datas;
+            var date = function (d) { return (d.meta || {}).date || ""; };
+            return datas.concat(more).map(function (d, i) { return [d, i]; }).sort(function (a, b) {
+              return date(b[0]).localeCompare(date(a[0])) || a[1] - b[1];
+            }).map(function (pair) { return pair[0]; });
+          });
+        });
+      }
+    };
+  }
+
   function showMore(id) {
-    var batch = current.results.slice(shown, shown + PAGE_SIZE);
-    shown += batch.length;
-    return Promise.all(batch.map(function (r) { return r.data(); })).then(function (datas) {
+    return queue.next().then(function (datas) {
       if (id !== searchId) return;
       datas.forEach(function (data) { list.appendChild(renderResult(data)); });
-      more.hidden = shown >= current.results.length;
+      more.hidden = queue.done();
     });
   }
 
