@@ -182,3 +182,23 @@ def test_a_deleted_page_is_superseded(make_repo, tmp_path):
     page = (out / "search/index.html").read_text()
     superseded = json.loads(re.search(r'data-superseded="([^"]*)"', page).group(1).replace("&#34;", '"'))
     assert issue_id in superseded
+
+
+def test_a_base_from_another_pagefind_version_is_not_merged(make_repo, tmp_path):
+    import json
+
+    root = make_repo()
+    out = tmp_path / "site"
+    _build(root, out)
+    entry_path = out / "pagefind/pagefind-entry.json"
+    entry = json.loads(entry_path.read_text())
+    entry["version"] = "0.9.0"  # as if an older Pagefind had written the base
+    entry_path.write_text(json.dumps(entry))
+    state_path = root / ".digestgen/search.json"
+    state = json.loads(state_path.read_text())
+    state["entry"] = entry_path.read_text()
+    state_path.write_text(json.dumps(state))
+    (root / "papers/2507.16075.yaml").write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 판본"), encoding="utf-8")
+    log = _build(root, out)
+    assert "changed document" not in log and not (out / "pagefind/delta").exists()
+    assert json.loads(entry_path.read_text())["version"] != "0.9.0"

@@ -207,6 +207,11 @@ class Indexer:
         if self.process is not None:
             _finish(self.process, self.scratch / "docs", self.bundle)
             shutil.rmtree(self.scratch / "docs", ignore_errors=True)
+            if self.base is not None and _version(self.bundle) != _version(self.base):
+                # another Pagefind wrote the base: the two would not merge, so index everything
+                self.base, self.segments = None, Segments()
+                self._start(self.documents, self.scratch / BUNDLE_DIR)
+                return self.wait()
         if self.base is None:  # a new base: remember each page's id
             ids = page_ids(self.bundle)
             self.state = {"entry": (self.bundle / "pagefind-entry.json").read_text(),
@@ -232,6 +237,9 @@ class Indexer:
             return
         shutil.copytree(self.base, target, copy_function=_link, ignore=_skip_delta(self.base))
         if self.segments.delta:
+            for extra in self.bundle.iterdir():  # the base's scripts and WebAssembly serve the delta too
+                if extra.is_file() and extra.suffix in (".js", ".css") or extra.name.startswith("wasm."):
+                    extra.unlink()
             os.rename(self.bundle, target / DELTA_DIR)
 
     def commit(self) -> None:
@@ -244,6 +252,14 @@ class Indexer:
             self.process.kill()
             self.process.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _version(bundle: Path) -> str | None:
+    """The Pagefind version that wrote `bundle`."""
+    try:
+        return json.loads((bundle / "pagefind-entry.json").read_text()).get("version")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _link(src: str, dst: str) -> None:
