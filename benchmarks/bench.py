@@ -7,10 +7,12 @@
 For each N it generates a synthetic repository (weekly issues of ten papers; Korean and
 English text of realistic length drawn from Zipf vocabularies, 1-4 tags, half with code
 links; see tests/synth.py), then prints medians over --runs of: cold full build, no-op
-rebuild, one-paper-edit rebuild (search updated); peak memory of digestgen and of Pagefind;
+rebuild, one-paper-edit rebuild (search updated); peak memory of digestgen and of Pagefind
+(each process's own peak: Pagefind indexes while digestgen renders, so both are held at once);
 pages per second; bytes written; search bundle size; and, in headless Chromium, the bytes of
 search data (index, fragments, filters, wasm; not scripts or styles) that a first search
-downloads, for a set of Korean and English queries. CI does not run it.
+downloads, for a set of Korean and English queries, on the freshly indexed site and again
+after the edits (base plus delta). CI does not run it.
 """
 
 from __future__ import annotations
@@ -129,6 +131,7 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     pages = sum(1 for _ in site.rglob("*.html"))
     bundle = folder_bytes(site / "pagefind")
     written = folder_bytes(site)
+    compact = payloads(site, QUERIES) if browser_checks else {}  # one bundle, as CI publishes it
     noops = [build(root) for _ in range(runs)]
     edits, word = [], ""
     for round_ in range(runs):
@@ -144,13 +147,19 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     print(f"bytes written            {written / 1e6:8.1f} MB (search bundle {bundle / 1e6:.1f} MB)")
     print(f"no-op rebuild            {median([b['wall'] for b in noops]):8.2f} s")
     print(f"one-paper edit rebuild   {median([b['wall'] for b in edits]):8.2f} s")
+    delta = site / "pagefind/delta/fragment"
+    print("search after the edits   " + (f"the base and a delta of {len(list(delta.iterdir()))} page(s)"
+                                         if delta.is_dir() else "one bundle (the base was indexed again)"))
     if browser_checks:
         print(f"edit reached the index   {found(site, word)}")
-        sizes = payloads(site, QUERIES)
-        for query, size in sizes.items():
-            print(f"first search '{query}'" + " " * max(1, 18 - len(query)) + f"{size / 1024:8.1f} KB")
-        ko = [sizes[q] for q in QUERIES if not q.isascii()]
-        print(f"first Korean search      {max(ko) / 1024:8.1f} KB at most, {median(ko) / 1024:.1f} KB median")
+        after = payloads(site, QUERIES)
+        print("first search payload      full index | with the delta")
+        for query in QUERIES:
+            print(f"  '{query}'" + " " * max(1, 22 - len(query)) +
+                  f"{compact[query] / 1024:8.1f} KB | {after[query] / 1024:8.1f} KB")
+        for label, sizes in (("full index", compact), ("with delta", after)):
+            ko = [sizes[q] for q in QUERIES if not q.isascii()]
+            print(f"first Korean search ({label}) {max(ko) / 1024:8.1f} KB at most, {median(ko) / 1024:.1f} KB median")
 
 
 def main() -> None:
