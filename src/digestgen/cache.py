@@ -5,8 +5,8 @@
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* keeps, per paper file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
-- The *search key* is a hash of all search documents; when it matches the previous build's,
-  the previous Pagefind bundle is reused instead of indexing again.
+- The *search state* (`search.json`, kept by `search.Indexer`) records which document each page
+  of the kept search index came from, so that an edit re-indexes only the changed documents.
 """
 
 from __future__ import annotations
@@ -73,10 +73,3 @@ class RecordCache:
         with open(temp, "wb") as handle:
             pickle.dump((self.header, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, self.path)
-
-
-def search_key(documents: dict[str, bytes]) -> str:
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(documents):
-        digest.update(path.encode() + b"\0" + hashlib.sha256(documents[path]).digest())
-    return digest.hexdigest()

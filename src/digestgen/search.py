@@ -179,7 +179,10 @@ class Indexer:
         self.hashes = {path: doc_hash(data) for path, data in documents.items()}
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
         self.process: subprocess.Popen | None = None
-        self.state: dict | None = None
+        self.state: dict | None = None  # a new base's state, saved by `commit`
+        self.old: dict = {}  # the kept base's state
+        self.changed: list[str] = []
+        self.removed: list[str] = []
         self.segments = Segments()
         base = out / BUNDLE_DIR
         old = None if full else _load_state(root, base)
