@@ -42,7 +42,8 @@ def test_record_cache_never_serves_stale_or_broken_content(make_repo, tmp_path):
     paper.write_text(GOOD_PAPER.replace("초안을", "원고를"), encoding="utf-8")
     _build(root, out, "--no-search")
     assert "원고를" in (out / "papers/2507.16075/index.html").read_text()
-    (root / ".digestgen/records.pickle").write_bytes(b"not a pickle")  # a damaged cache is ignored
+    for shard in (root / ".digestgen/records").iterdir():
+        shard.write_bytes(b"not a pickle")  # a damaged cache is ignored
     paper.write_text(GOOD_PAPER, encoding="utf-8")
     _build(root, out, "--no-search")
     assert "초안을" in (out / "papers/2507.16075/index.html").read_text()

@@ -253,6 +253,7 @@ def test_concurrent_builds_never_mix(tmp_path):
 # --- property tests ------------------------------------------------------------------------------
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=60)
+WORDS = TEXT.filter(str.strip)  # a required text: blank is (rightly) an error, not an unmutated record
 VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXT,
                      lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
                      max_leaves=8)
@@ -261,8 +262,8 @@ VALUE = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow
 @st.composite
 def records(draw):
     record = {
-        "title": {"ko": draw(TEXT), "en": draw(TEXT)},
-        "summary": {"ko": draw(TEXT)},
+        "title": {"ko": draw(WORDS), "en": draw(WORDS)},
+        "summary": {"ko": draw(WORDS)},
         "links": {"paper": "https://arxiv.org/abs/" + draw(st.from_regex(r"[0-9]{4}\.[0-9]{5}", fullmatch=True))},
         "tags": draw(st.lists(st.from_regex(r"[a-z]{1,8}(-[a-z]{1,5})?", fullmatch=True), max_size=3, unique=True)),
     }

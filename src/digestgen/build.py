@@ -28,16 +28,18 @@ class Report:
     up_to_date: bool = False
     search_reused: bool = False  # the previous build's search base was kept
     search_delta: int = 0  # documents indexed into the delta bundle
+    rendered: int = 0  # pages and search documents rendered
+    written: int = 0  # files written
 
 
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
-         use_cache: bool = False) -> tuple[Digest, list[SourceError]]:
+         use_cache: bool = False, stamps: dict | None = None) -> tuple[Digest, list[SourceError]]:
     """Read and validate everything under `root` into a Digest (raises ContentError).
 
-    With `use_cache`, unchanged records come from `.digestgen/records.pickle` with their rendered
-    Markdown, and the cache is updated afterwards.
+    With `use_cache`, unchanged records come from `.digestgen/records/` with their rendered
+    Markdown, and the cache is updated afterwards; `stamps` are the files' identities if taken.
     """
-    records = cache.RecordCache(root, (settings.extra_paper_fields, settings.base_path)) if use_cache else None
+    records = cache.RecordCache(root, (settings.extra_paper_fields, settings.base_path), stamps) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
     if records is not None:
@@ -52,32 +54,71 @@ def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
           search: bool = True, full_index: bool = False, say=lambda text: None) -> Report:
-    """Validate, render, and publish the site at `out` atomically. Nothing is written on error.
+    """Validate, render, and publish the site at `out`. Nothing is written on error.
 
-    Search documents are rendered first, so that Pagefind indexes them (in its own process) while
-    the pages are rendered; see `search.Indexer` for when only the changed documents are indexed.
+    A build renders only the pages whose inputs changed since the build that wrote `out` (see
+    `Renderer.task_key` and `cache.PageCache`) and then replaces only the files whose bytes
+    changed, in place; without a usable cache it renders everything into a fresh folder that is
+    swapped in atomically. Search documents are rendered first, so that Pagefind indexes them (in
+    its own process) while the pages are rendered; see `search.Indexer` for when only the changed
+    documents are indexed.
     """
     started = time.perf_counter()
     output.check_target(out, root)
-    stamp = cache.fingerprint(root, settings, drafts, strict, search)
+    tokens = cache.stamps(root)  # every input file's size and mtime: what changed, and since when
+    stamp = cache.fingerprint(root, settings, drafts, strict, search, cache.code_stamp(), found=tokens)
     with output.locked(out):
         output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
-        if output.written_by(out) == stamp and not full_index:  # nothing changed since the last build
+        previous = output.written_by(out)
+        if previous == stamp and not full_index:  # nothing changed since the build that wrote `out`
             return Report(seconds=time.perf_counter() - started, up_to_date=True)
         say("reading papers/ and digests/")
-        digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True)
+        digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
         site = renderer(root, settings, digest)
+        context = (cache.code_stamp(), settings, drafts, strict, search,
+                   {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
+        last = cache.PageCache(root, context, out, previous)
+        custom = (root / "templates").is_dir()  # overridden templates may show anything anywhere
+        tasks = site.tasks() + (site.search_tasks() if search else [])
+        keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
+        fresh = {task for task in tasks if keys[task] is None or last.tasks.get(task, (None,))[0] != keys[task]}
+        say(f"rendering {len(fresh):,} of {len(tasks):,} pages and search documents" if last.valid else
+            f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
+        done: dict[tuple, dict] = {}  # task -> {path: (bytes, hash, scan)}
         indexer = None
         try:
             if search:
-                say(f"rendering {len(site.search_tasks()):,} search documents")
-                rendered = render_parallel(site, tasks=site.search_tasks())
-                indexer = search_index.Indexer(root, out, {p[4:]: d for p, d in rendered.items()}, full=full_index)
+                docs = [t for t in site.search_tasks() if t in fresh]
+                done |= render_tasks(site, docs)
+                hashes = {path: last.files[path][0] for task in site.search_tasks() if task not in fresh
+                          for path in last.tasks[task][1]}
+                hashes |= {path: entry[1] for task in docs for path, entry in done[task].items()}
+                paths_of = {path: task for task in site.search_tasks() for path in
+                            (done[task] if task in done else last.tasks[task][1])}
+
+                def render_docs(paths: list[str]) -> dict[str, bytes]:
+                    """Documents the index needs but this build did not render (unchanged ones)."""
+                    wanted = sorted({paths_of[f"doc:{p}"] for p in paths}, key=repr)
+                    return {path.removeprefix("doc:"): entry[0] for part in render_tasks(site, wanted).values()
+                            for path, entry in part.items()}
+
+                indexer = search_index.Indexer(root, out, {p.removeprefix("doc:"): h for p, h in hashes.items()},
+                                               {p.removeprefix("doc:"): e[0] for task in docs for p, e in done[task].items()},
+                                               render=render_docs, full=full_index)
                 if indexer.segments.rebuilt:
                     say("indexing the search documents (in the background)")
-            say(f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-            files = static_files() | render_parallel(site)
-            broken = link_problems(root, settings, digest, files, "error" if strict else "warning")
+            done |= render_tasks(site, [t for t in site.tasks() if t in fresh])
+            page_paths = [path for task in site.tasks()
+                          for path in (done[task] if task in done else last.tasks[task][1])]
+            late = static_files() | site.extras(page_paths)  # rendered here, not by a task
+            scans = {path: last.files[path][1] for task in site.tasks() if task not in done
+                     for path in last.tasks[task][1] if last.files[path][1] is not None}
+            scans |= {path: scan for task in site.tasks() if task in done
+                      for path, (_, _, scan) in done[task].items() if scan is not None}
+            scans |= {path: links.scan(data.decode("utf-8", "replace")) for path, data in late.items()
+                      if path.endswith(".html")}
+            every = set(page_paths) | set(late)
+            broken = link_problems(root, settings, digest, scans, every, "error" if strict else "warning")
             if strict and broken:
                 raise ContentError(broken + warnings)
             warnings = sorted(warnings + broken)
@@ -85,39 +126,60 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 if indexer.segments.rebuilt:
                     say("waiting for the search index")
                 site.segments = indexer.wait()
-                files |= site.render_task(("search",))
-            say("writing the site")
-            output.publish(out, files, indexer.install if indexer else None, stamp)
+                late |= site.render_task(("search",))
+            # every file of the site: content hash and link scan (kept ones from the cache)
+            files = {path: last.files[path] for task in site.tasks() if task not in done
+                     for path in last.tasks[task][1]}
+            files |= {path: (digest_, scan) for task in site.tasks() if task in done
+                      for path, (_, digest_, scan) in done[task].items()}
+            files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
+            new = {path: data for task in site.tasks() if task in done for path, (data, _, _) in done[task].items()}
+            new |= late
+            if last.valid:
+                changed = {path: data for path, data in new.items() if last.files.get(path, (None,))[0] != files[path][0]}
+                removed = [path for path in last.files if not path.startswith("doc:") and path not in files]
+                say(f"writing {len(changed):,} changed files" + (f", removing {len(removed):,}" if removed else ""))
+                output.update(out, changed, removed, indexer.install_in_place if indexer else None, stamp)
+            else:
+                say("writing the site")
+                output.publish(out, new, indexer.install if indexer else None, stamp)
             if indexer is not None:
                 indexer.commit()
+            for task in site.search_tasks() if search else []:
+                for path in (done[task] if task in done else last.tasks[task][1]):
+                    files[path] = (hashes[path], None)
+            last.save(stamp, {task: (keys[task], tuple(done[task]) if task in done else last.tasks[task][1])
+                              for task in tasks}, files)
         finally:
             if indexer is not None:
                 indexer.close()
-    pages = sum(1 for path in files if path.endswith(".html"))
+    pages = sum(1 for path in every if path.endswith(".html"))
     segments = indexer.segments if indexer else None
-    return Report(pages=pages, files=len(files), bytes=sum(map(len, files.values())),
+    return Report(pages=pages, files=len(every), bytes=sum(map(len, new.values())),
                   seconds=time.perf_counter() - started, warnings=warnings,
                   search_reused=bool(segments and not segments.rebuilt),
-                  search_delta=segments.delta_documents if segments else 0)
+                  search_delta=segments.delta_documents if segments else 0,
+                  rendered=len(fresh), written=len(changed) if last.valid else len(new))
 
 
 _WORKER: "object | None" = None
 
 
-def _render_task(task: tuple) -> dict[str, bytes]:
-    """One task's files; search documents come back NFD-normalized under a 'doc:' prefix."""
+def _render_task(task: tuple) -> dict[str, tuple[bytes, str, tuple | None]]:
+    """One task's files, each with its content hash and (for a page) its link scan; search
+    documents come back NFD-normalized under a 'doc:' prefix."""
     files = _WORKER.render_task(task)
     if task[0].startswith("doc-"):
-        return {f"doc:{path}": data for path, data in search_index.normalize(files).items()}
-    return files
+        return {f"doc:{path}": (data, cache.content_hash(data), None)
+                for path, data in search_index.normalize(files).items()}
+    return {path: (data, cache.content_hash(data),
+                   links.scan(data.decode("utf-8", "replace")) if path.endswith(".html") else None)
+            for path, data in files.items()}
 
 
-def render_parallel(site, workers: int | None = None, tasks: list[tuple] | None = None) -> dict[str, bytes]:
-    """The files of `tasks` (default: every page, finished with feeds and sitemap), rendered by
-    forked worker processes when there are many."""
+def render_tasks(site, tasks: list[tuple], workers: int | None = None) -> dict[tuple, dict]:
+    """{task: its files (see `_render_task`)}, rendered by forked worker processes when there are many."""
     global _WORKER
-    finish = tasks is None
-    tasks = site.tasks() if tasks is None else tasks
     workers = workers or os.cpu_count() or 1
     _WORKER = site
     try:
@@ -128,13 +190,17 @@ def render_parallel(site, workers: int | None = None, tasks: list[tuple] | None 
                 parts = pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
     finally:
         _WORKER = None
-    files: dict[str, bytes] = {}
-    for part in parts:
-        files |= part
-    return site.finish(files) if finish else files
+    return dict(zip(tasks, parts))
 
 
-def link_problems(root: Path, settings: Settings, digest: Digest, files: dict[str, bytes],
+def render_parallel(site, workers: int | None = None) -> dict[str, bytes]:
+    """Every page's files, finished with feeds and sitemap, rendered as in a build."""
+    files = {path: entry[0] for part in render_tasks(site, site.tasks(), workers).values()
+             for path, entry in part.items()}
+    return site.finish(files)
+
+
+def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[str, tuple], files,
                   severity: str = "warning") -> list[SourceError]:
     """Broken internal links, anchors and assets, placed in the record or issue whose text has them."""
     shown: dict[str, list] = {f"{p.url}index.html": [p] for p in digest.papers.values()}
@@ -143,7 +209,8 @@ def link_problems(root: Path, settings: Settings, digest: Digest, files: dict[st
     if digest.issues:
         shown["index.html"] = [digest.issues[0], *digest.issues[0].papers]
     found: dict[tuple[str, str], SourceError] = {}
-    for problem in links.check(files, settings.base_path, settings.base_url if settings.absolute else None):
+    site_url = settings.base_url if settings.absolute else None
+    for problem in links.check_scans(scans, files, settings.base_path, site_url):
         place = None
         for view in shown.get(problem.page, []):
             source = view.paper.source if hasattr(view, "paper") else view.issue.source

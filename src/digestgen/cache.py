@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import zlib
 from pathlib import Path
 
 from digestgen import __version__
@@ -28,33 +29,73 @@ def stamp(path: Path) -> tuple[int, int]:
     return info.st_size, info.st_mtime_ns
 
 
-def fingerprint(root: Path, *options: object) -> str:
-    """A hash of every input file's identity, the options and digestgen's version."""
-    digest = hashlib.sha256(f"{__version__}|{options!r}".encode())
-    for name in WATCHED:
+def stamps(root: Path, names=WATCHED) -> dict[str, tuple[int, int]]:
+    """{path relative to `root`: stamp} of every file under `names`, in sorted order."""
+    found = {}
+    for name in names:
         path = root / name
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
         for file in files:
-            size, mtime = stamp(file)
-            digest.update(f"{file.relative_to(root).as_posix()}|{size}|{mtime}\n".encode())
+            found[file.relative_to(root).as_posix()] = stamp(file)
+    return found
+
+
+def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] | None = None) -> str:
+    """A hash of every input file's identity (`found`: their `stamps`, if already taken), the
+    options and digestgen's version."""
+    digest = hashlib.sha256(f"{__version__}|{options!r}".encode())
+    for rel, (size, mtime) in (stamps(root) if found is None else found).items():
+        digest.update(f"{rel}|{size}|{mtime}\n".encode())
+    return digest.hexdigest()
+
+
+def code_stamp() -> str:
+    """A hash of digestgen's own files (code and theme), so that a changed installation
+    (an editable install being worked on, say) never reuses pages rendered by the old one."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    files = stamps(package, ("theme",)) | {p.name: stamp(p) for p in package.glob("*.py")}
+    for rel, (size, mtime) in sorted(files.items()):
+        digest.update(f"{rel}|{size}|{mtime}\n".encode())
     return digest.hexdigest()
 
 
 class RecordCache:
-    """Validated records and their rendered Markdown, by file identity, pickled between builds."""
+    """Validated records and their rendered Markdown, by file identity, pickled between builds.
 
-    def __init__(self, root: Path, context: object):
-        self.path = root / CACHE_DIR / "records.pickle"
+    Kept in SHARDS files by a hash of the path, so that an edit rewrites one small file rather
+    than every record (128 MB at 10,000 papers).
+    """
+
+    SHARDS = 64
+
+    def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None):
+        self.folder = root / CACHE_DIR / "records"
         self.header = f"{__version__}|{context!r}"
+        self.stamps = stamps or {}
         self.entries: dict[str, tuple] = {}
         self.used: dict[str, tuple] = {}
-        try:
-            with open(self.path, "rb") as handle:
-                header, entries = pickle.load(handle)
-            if header == self.header:
-                self.entries = entries
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            pass
+        self.loaded: dict[int, set[str]] = {}  # shard -> the paths it held
+        self.dirty: set[int] = set()
+        for shard in range(self.SHARDS):
+            try:
+                with open(self._file(shard), "rb") as handle:
+                    header, entries = pickle.load(handle)
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+                continue
+            if header == self.header and isinstance(entries, dict):
+                self.entries.update(entries)
+                self.loaded[shard] = set(entries)
+
+    def _file(self, shard: int) -> Path:
+        return self.folder / f"{shard:02d}.pickle"
+
+    def _shard(self, rel: str) -> int:
+        return zlib.crc32(rel.encode()) % self.SHARDS
+
+    def key(self, rel: str, file: Path) -> tuple[int, int]:
+        """The file's identity, from the stamps the build already took when it has them."""
+        return self.stamps.get(rel) or stamp(file)
 
     def get(self, rel: str, key: tuple) -> object | None:
         hit = self.entries.get(rel)
@@ -65,11 +106,63 @@ class RecordCache:
 
     def put(self, rel: str, key: tuple, value: object) -> None:
         self.used[rel] = (key, value)
+        self.dirty.add(self._shard(rel))
 
     def save(self) -> None:
-        """Write the entries used by this build (so deleted files drop out), atomically."""
+        """Write the shards whose entries changed (deleted files drop out), each atomically."""
+        groups: dict[int, dict] = {}
+        for rel, entry in self.used.items():
+            groups.setdefault(self._shard(rel), {})[rel] = entry
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for shard in range(self.SHARDS):
+            group = groups.get(shard, {})
+            if shard not in self.dirty and set(group) == self.loaded.get(shard, set()):
+                continue
+            path = self._file(shard)
+            if not group:
+                path.unlink(missing_ok=True)
+                continue
+            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with open(temp, "wb") as handle:
+                pickle.dump((self.header, group), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, path)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:24]
+
+
+class PageCache:
+    """What the last build rendered: per render task, its dependency key and the paths it wrote;
+    per file, a content hash and (for pages) its link scan. It describes one output folder, the
+    one whose marker holds `stamp`, and is ignored for any other (or when a file has gone)."""
+
+    def __init__(self, root: Path, context: object, out: Path, out_stamp: str | None):
+        self.path = root / CACHE_DIR / "pages.pickle"
+        self.header = f"{__version__}|{context!r}|{out.resolve()}"
+        self.tasks: dict[tuple, tuple] = {}  # task -> (key, paths)
+        self.files: dict[str, tuple] = {}  # path -> (content hash, link scan or None); 'doc:' paths too
+        if not out_stamp:
+            return
+        try:
+            with open(self.path, "rb") as handle:
+                header, stamp_, tasks, files = pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            return
+        if header != self.header or stamp_ != out_stamp:
+            return
+        folder = str(out)
+        if not all(os.path.isfile(os.path.join(folder, path)) for path in files if not path.startswith("doc:")):
+            return  # someone removed a file from the output: render everything
+        self.tasks, self.files = tasks, files
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.tasks)
+
+    def save(self, out_stamp: str, tasks: dict, files: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with open(temp, "wb") as handle:
-            pickle.dump((self.header, self.used), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.header, out_stamp, tasks, files), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, self.path)

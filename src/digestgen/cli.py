@@ -201,8 +201,11 @@ def run(args: argparse.Namespace) -> int:
     if report.search_reused:
         search = (f"; search: {report.search_delta} changed document(s) indexed, the rest kept"
                   if report.search_delta else "; search index kept")
-    print(f"built {report.pages} pages ({report.bytes / 1e6:.1f} MB) into {out} in {report.seconds:.2f}s{search}",
-          file=sys.stderr)
+    if report.written < report.files:  # an incremental build
+        done = f"{report.rendered} rendered, {report.written} file(s) written"
+    else:
+        done = f"{report.bytes / 1e6:.1f} MB"
+    print(f"built {report.pages} pages ({done}) into {out} in {report.seconds:.2f}s{search}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -325,7 +328,8 @@ def run_check_links(args: argparse.Namespace) -> int:
     settings = pipeline.settings_for(args.root)
     digest, _ = pipeline.load(args.root, settings)
     files = static_files() | renderer(args.root, settings, digest).all()
-    problems = pipeline.link_problems(args.root, settings, digest, files, "error")
+    scans = {path: links.scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
+    problems = pipeline.link_problems(args.root, settings, digest, scans, files, "error")
     checked = 0
     if args.external:
         places = links.external_urls(digest)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,6 @@ from typing import Any
 from digestgen.config import Settings
 from digestgen.errors import ContentError, SourceError
 from digestgen.schema import ISSUE, PAPER, PAPER_ID, Checker, suggest
-from digestgen.cache import stamp
 from digestgen.sources import read_front_matter_file, read_yaml_file
 
 PAPERS_DIR = "papers"
@@ -123,9 +123,9 @@ def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
     if not base.is_dir():
         return []
     found = []
-    for file in sorted(base.iterdir()):
-        if file.name.startswith(".") or not file.is_file():
-            continue
+    with os.scandir(base) as entries:  # is_file() from the directory listing: no stat per file
+        names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.is_file())
+    for file in (base / name for name in names):
         if file.suffix in suffixes:
             found.append(file)
         elif file.suffix in (".yml", ".markdown") or (folder == PAPERS_DIR and file.suffix == ".md"):
@@ -141,7 +141,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     for file in _files(root, PAPERS_DIR, (".yaml",), errors):
         rel = f"{PAPERS_DIR}/{file.name}"
         stem = file.stem
-        key = stamp(file) if cache is not None else None
+        key = cache.key(rel, file) if cache is not None else None
         entry = cache.get(rel, key) if cache is not None else None
         if entry is not None:  # unchanged since the last build: already validated
             errors += entry["problems"]

@@ -47,11 +47,21 @@ def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = 
     `base_path` is where the site is served ('/digest/'); absolute URLs under `site_url` count as internal.
     """
     pages = {path: scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
+    return check_scans(pages, files.keys(), base_path, site_url)
+
+
+def check_scans(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
+                site_url: str | None = None) -> list[BrokenLink]:
+    """`check` on pages already scanned (`scan`), in a site holding the paths `files`."""
     broken = []
     seen: dict[tuple[str, str], str | None] = {}  # navigation links repeat on every page: resolve once
-    for page, (links, _) in sorted(pages.items()):
+    for page, (links, ids) in sorted(pages.items()):
         page_url = base_path + page.removesuffix("index.html")
         for link in dict.fromkeys(links):
+            if _SAME_PAGE.match(link):  # '#content': most pages have several; no URL parsing needed
+                if link[1:] not in ids:
+                    broken.append(BrokenLink(page, link, f"no element with id '{link[1:]}'"))
+                continue
             key = (link, "" if link.startswith(("/", "http:", "https:")) else page_url)
             if key not in seen:
                 seen[key] = _resolve(link, page_url, base_path, site_url, files, pages)
@@ -60,17 +70,24 @@ def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = 
     return broken
 
 
+_SAME_PAGE = re.compile(r"^#[A-Za-z0-9._:-]+$")  # a fragment that needs no unquoting
+_SIMPLE = re.compile(r"^/[A-Za-z0-9_/.-]*(?:#[A-Za-z0-9._:-]*)?$")  # nothing to unquote or resolve
+
+
 def _resolve(link: str, page_url: str, base_path: str, site_url: str | None, files, pages) -> str | None:
     if site_url and link.startswith(site_url):
         link = base_path + link[len(site_url):]
-    try:
-        parts = urlsplit(link)
-        if parts.scheme or parts.netloc:
-            return None  # external
-        absolute = urljoin(page_url, link)
-    except ValueError:
-        return "malformed URL"
-    path = unquote(urlsplit(absolute).path)
+    if _SIMPLE.match(link) and "/." not in link:  # '/papers/x/#p-y': already absolute and plain
+        path, _, fragment = link.partition("#")
+    else:
+        try:
+            parts = urlsplit(link)
+            if parts.scheme or parts.netloc:
+                return None  # external
+            absolute = urljoin(page_url, link)
+        except ValueError:
+            return "malformed URL"
+        path, fragment = unquote(urlsplit(absolute).path), parts.fragment
     if not path.startswith(base_path):
         return f"outside the base path {base_path}"
     rel = posixpath.normpath(path[len(base_path):]) if path != base_path else ""
@@ -82,8 +99,8 @@ def _resolve(link: str, page_url: str, base_path: str, site_url: str | None, fil
     target = next((c for c in candidates if c in files), None)
     if target is None:
         return "no such page"
-    if parts.fragment and target in pages and unquote(parts.fragment) not in pages[target][1]:
-        return f"no element with id '{parts.fragment}'"
+    if fragment and target in pages and unquote(fragment) not in pages[target][1]:
+        return f"no element with id '{fragment}'"
     return None
 
 

@@ -4,6 +4,8 @@ Readers of the output folder see either the previous site or the new one, never 
 everything is written into `.NAME.new-XXXX` next to it, then exchanged with the old
 folder in one `renameat2(RENAME_EXCHANGE)` call where Linux offers it (two renames
 elsewhere), and the old folder is removed. A lock file serialises concurrent builds.
+Incremental builds `update` the folder in place instead: only the changed files, each
+replaced whole by a rename.
 """
 
 from __future__ import annotations
@@ -109,6 +111,47 @@ def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] |
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+UPDATING = "updating"  # the marker while files are being replaced in place
+
+
+def update(out: Path, changed: dict[str, bytes], removed: list[str], finish: Callable[[Path], None] | None = None,
+           stamp: str = "") -> None:
+    """Bring `out` up to date in place: replace the `changed` files, delete the `removed` ones.
+
+    For incremental builds, where a fresh folder would mean rewriting every page. The new files
+    are first written into a staging folder beside `out`; a failure there (a full disk) leaves
+    `out` as it was. Then each file is renamed over its old version, so every file is always
+    whole, old or new. The marker says UPDATING meanwhile: a build killed in that short window
+    leaves a marker that no cache matches, and the next build writes a fresh folder.
+    """
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    try:
+        write_tree(staging, changed)
+        (out / MARKER).write_text(UPDATING)
+        made: set[Path] = set()
+        for rel in sorted(changed):
+            target = out / rel
+            if target.parent not in made:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                made.add(target.parent)
+            os.replace(staging / rel, target)
+        for rel in sorted(removed, reverse=True):
+            (out / rel).unlink(missing_ok=True)
+            folder = (out / rel).parent
+            while folder != out and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
+        if finish is not None:
+            finish(out)
+        temp = out / f".{MARKER}.tmp"
+        temp.write_text(stamp)
+        os.replace(temp, out / MARKER)
+    except OSError as exc:
+        raise BuildError(f"could not write the site to {out}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _swap_in(staging: Path, out: Path) -> None:

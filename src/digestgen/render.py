@@ -95,6 +95,8 @@ class Renderer:
     def __init__(self, env: jinja2.Environment, settings: Settings, digest: Digest, assets: dict[str, str]):
         self.env, self.settings, self.digest = env, settings, digest
         self.segments = None  # the search bundle's delta (search.Segments), once it is indexed
+        self._slugs: dict[str, int] | None = None
+        self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         env.globals["asset"] = lambda path: settings.url(assets[path])
 
     def page(self, path: str, template: str, og: dict | None = None, ld: dict | None = None,
@@ -138,7 +140,7 @@ class Renderer:
     def paper(self, view: PaperView) -> dict[str, bytes]:
         places = []
         for issue in view.issues:
-            iv = next(i for i in self.digest.issues if i.issue is issue)
+            iv = self.digest.issues[self._issue_index(issue.slug)]
             places.append((iv, *self.digest.neighbours(iv, view)))
         texts = view.tldr_html or view.summary_html
         og = {"title": publish.plain_title(view), "type": "article",
@@ -197,7 +199,7 @@ class Renderer:
 
     def search_tasks(self) -> list[tuple]:
         """Every search document as a task (see `render_task`)."""
-        return ([("doc-issue", index) for index in range(len(self.digest.issues))] +
+        return ([("doc-issue", iv.issue.slug) for iv in self.digest.issues] +
                 [("doc-paper", pid) for pid in self.digest.papers])
 
     def search_documents(self) -> dict[str, bytes]:
@@ -210,16 +212,64 @@ class Renderer:
     def tasks(self) -> list[tuple]:
         """Every page as a small task, so that pages can be rendered in worker processes."""
         tasks: list[tuple] = [("home",), ("tags",), ("archive",), ("search",), ("404",)]
-        tasks += [("issue", index) for index in range(len(self.digest.issues))]
+        tasks += [("issue", iv.issue.slug) for iv in self.digest.issues]
         tasks += [("paper", pid) for pid in self.digest.papers]
         tasks += [("tag", tag) for tag in self.digest.tags]
         return tasks
+
+    def task_key(self, task: tuple, token) -> tuple | None:
+        """What the files of `task` depend on, besides the theme and settings: the identities
+        (`token(source)`, e.g. size and mtime) of the records and issues the built-in templates
+        show on that page. An incremental build re-renders a task only when its key changed;
+        `tests/test_incremental.py` checks that the result equals a cold build.
+        """
+        kind = task[0]
+        memo = self._key_memo
+
+        def paper(view) -> tuple:
+            found = memo.get(view.id)
+            if found is None:
+                found = memo[view.id] = (view.id, token(view.paper.source), tuple(token(i.source) for i in view.issues))
+            return found
+
+        def issue(iv) -> tuple:
+            return iv.issue.slug, token(iv.issue.source), tuple(paper(p) for p in iv.papers)
+
+        if kind in ("paper", "doc-paper"):
+            view = self.digest.papers[task[1]]
+            places = []
+            if kind == "paper":
+                for shown in view.issues:
+                    iv = self.digest.issues[self._issue_index(shown.slug)]
+                    places.append((token(iv.issue.source), *(paper(n) if n else None
+                                                            for n in self.digest.neighbours(iv, view))))
+            return kind, paper(view), tuple(places)
+        if kind == "issue":
+            index = self._issue_index(task[1])
+            issues = self.digest.issues
+            around = tuple((i.issue.slug, token(i.issue.source)) for i in issues[max(0, index - 1):index + 2])
+            return kind, issue(issues[index]), around
+        if kind == "doc-issue":
+            return kind, task[1], token(self.digest.issues[self._issue_index(task[1])].issue.source)
+        if kind == "tag":
+            return kind, task[1], tuple(paper(p) for p in self.digest.tags[task[1]])
+        if kind == "home":
+            shown = self.digest.issues[: 1 + self.settings.recent_issues]
+            return kind, tuple(issue(iv) for iv in shown)
+        if kind == "404":
+            return (kind,)
+        return None  # the tag index and the archive list everything, the search page its index: always rendered
+
+    def _issue_index(self, slug: str) -> int:
+        if self._slugs is None:
+            self._slugs = {iv.issue.slug: index for index, iv in enumerate(self.digest.issues)}
+        return self._slugs[slug]
 
     def render_task(self, task: tuple) -> dict[str, bytes]:
         """The files of one task from `tasks()`."""
         kind = task[0]
         if kind == "doc-issue":
-            view = self.digest.issues[task[1]]
+            view = self.digest.issues[self._issue_index(task[1])]
             return self.page(f"{view.url}index.html", "search-issue.html", issue=view,
                              tokens=view.search_tokens, sentinel=SENTINEL)
         if kind == "doc-paper":
@@ -229,7 +279,7 @@ class Renderer:
         if kind == "home":
             return self.home()
         if kind == "issue":
-            return self.issue(self.digest.issues[task[1]])
+            return self.issue(self.digest.issues[self._issue_index(task[1])])
         if kind == "paper":
             return self.paper(self.digest.papers[task[1]])
         if kind == "tags":
@@ -249,13 +299,17 @@ class Renderer:
 
     def finish(self, pages: dict[str, bytes]) -> dict[str, bytes]:
         """Add what depends on the whole page set: feeds, sitemap.xml, robots.txt."""
-        pages = pages | self.feeds()
-        listed = [p.removesuffix("index.html") for p in pages
+        return pages | self.extras(pages)
+
+    def extras(self, paths) -> dict[str, bytes]:
+        """Feeds, sitemap.xml and robots.txt for a site of the page `paths`."""
+        files = self.feeds()
+        listed = [p.removesuffix("index.html") for p in [*paths, *files]
                   if p.endswith("index.html") and not p.startswith("search/")]
         if self.settings.absolute:
-            pages["sitemap.xml"] = publish.sitemap(self.settings, listed)
-        pages["robots.txt"] = publish.robots(self.settings)
-        return pages
+            files["sitemap.xml"] = publish.sitemap(self.settings, listed)
+        files["robots.txt"] = publish.robots(self.settings)
+        return files
 
     def all(self) -> dict[str, bytes]:
         """Every page of the site, in one process."""

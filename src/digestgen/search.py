@@ -174,9 +174,12 @@ class Indexer:
     the new site, and `commit(root)` records the base's state once that site is published.
     """
 
-    def __init__(self, root: Path, out: Path, documents: dict[str, bytes], full: bool = False):
-        self.root, self.out, self.documents = root, out, documents
-        self.hashes = {path: doc_hash(data) for path, data in documents.items()}
+    def __init__(self, root: Path, out: Path, hashes: dict[str, str], documents: dict[str, bytes],
+                 render=None, full: bool = False):
+        """`hashes`: every search document's `doc_hash`; `documents`: the bytes at hand (of the
+        changed ones, at least); `render(paths)` gives the bytes of others when they are needed."""
+        self.root, self.out, self.hashes, self.documents = root, out, hashes, documents
+        self.render = render or (lambda paths: {})
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
         self.process: subprocess.Popen | None = None
         self.state: dict | None = None  # a new base's state, saved by `commit`
@@ -189,17 +192,23 @@ class Indexer:
         if old is not None:
             changed = [p for p, h in self.hashes.items() if old["docs"].get(p, ("",))[0] != h]
             removed = [p for p in old["docs"] if p not in self.hashes]
-            if len(changed) + len(removed) <= max_delta(len(documents)):
+            if len(changed) + len(removed) <= max_delta(len(hashes)):
                 self.base = base
                 self.old = old
                 self.changed, self.removed = changed, removed
                 self.segments.rebuilt = False
                 self.segments.delta_documents = len(changed)
                 if changed:
-                    self._start({p: documents[p] for p in changed}, self.scratch / DELTA_DIR)
+                    self._start(self._documents(changed), self.scratch / DELTA_DIR)
                 return
         self.base = None
-        self._start(documents, self.scratch / BUNDLE_DIR)
+        self._start(self._documents(list(hashes)), self.scratch / BUNDLE_DIR)
+
+    def _documents(self, paths: list[str]) -> dict[str, bytes]:
+        missing = [p for p in paths if p not in self.documents]
+        if missing:
+            self.documents.update(self.render(missing))
+        return {p: self.documents[p] for p in paths}
 
     def _start(self, documents: dict[str, bytes], bundle: Path) -> None:
         self.bundle = bundle
@@ -213,7 +222,7 @@ class Indexer:
             if self.base is not None and _version(self.bundle) != _version(self.base):
                 # another Pagefind wrote the base: the two would not merge, so index everything
                 self.base, self.segments = None, Segments()
-                self._start(self.documents, self.scratch / BUNDLE_DIR)
+                self._start(self._documents(list(self.hashes)), self.scratch / BUNDLE_DIR)
                 return self.wait()
         if self.base is None:  # a new base: remember each page's id
             ids = page_ids(self.bundle)
@@ -239,6 +248,23 @@ class Indexer:
             os.rename(self.bundle, target)
             return
         shutil.copytree(self.base, target, copy_function=_link, ignore=_skip_delta(self.base))
+        self._install_delta(target)
+
+    def install_in_place(self, out: Path) -> None:
+        """Put the bundle into the existing site `out` (an incremental build's in-place update)."""
+        target = out / BUNDLE_DIR
+        trash = self.scratch / "old"
+        trash.mkdir(exist_ok=True)
+        if self.base is None:
+            if target.exists():
+                os.rename(target, trash / BUNDLE_DIR)
+            os.rename(self.bundle, target)
+            return
+        if (target / DELTA_DIR).exists():
+            os.rename(target / DELTA_DIR, trash / DELTA_DIR)
+        self._install_delta(target)
+
+    def _install_delta(self, target: Path) -> None:
         if self.segments.delta:
             for extra in self.bundle.iterdir():  # the base's scripts and WebAssembly serve the delta too
                 if extra.is_file() and extra.suffix in (".js", ".css") or extra.name.startswith("wasm."):

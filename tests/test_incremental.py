@@ -1,0 +1,196 @@
+"""Incremental builds re-render only the pages whose inputs changed and rewrite only changed
+files. The differential test here applies a sequence of editors' changes to a generated
+repository and, after each, compares the incrementally built site, byte for byte, with a cold
+build of the same content: a dependency missing from `Renderer.task_key` shows up as a stale page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+import re
+import shutil
+
+import pytest
+
+import synth
+from conftest import tree
+from digestgen import build, config, output
+from digestgen.render import renderer
+from digestgen.search import doc_hash, normalize
+
+BASE_URL = "https://example.org/d/"
+
+
+def _build(root, out, *, search=False):
+    settings = config.load(root, {"base_url": BASE_URL})
+    return build.build(root, out, settings, search=search)
+
+
+def _cold(root, tmp_path, name):
+    """The site a fresh checkout of `root` builds (no caches, no previous output)."""
+    copy = tmp_path / f"cold-{name}"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".digestgen", "site"))
+    _build(copy, copy / "site")
+    return _site(copy / "site")
+
+
+def _site(out):
+    files = tree(out)
+    files.pop(output.MARKER)
+    return files
+
+
+def _paper(root, pid):
+    return root / "papers" / f"{pid}.yaml"
+
+
+def _replace(path, old, new, count=1):
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def _issue(root, day):
+    return root / "digests" / f"{day}.md"
+
+
+def _edits(ids):
+    """(name, change) pairs, applied in order to a repository of 50 papers in five weeks."""
+    first, second, last = "2024-01-01", "2024-01-08", "2024-01-29"
+
+    def title(root):  # shown on its page, its issue, its neighbours, its tags, feeds
+        _replace(_paper(root, ids[13]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")
+
+    def summary(root):
+        _replace(_paper(root, ids[45]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    새 문단입니다.\n\n")
+
+    def tags(root):  # a new tag, and one tag fewer
+        _replace(_paper(root, ids[7]), "tags: [", "tags: [brand-new-tag, ")
+        text = _paper(root, ids[8]).read_text(encoding="utf-8")
+        kept = re.search(r"tags: \[([^\]]*)\]", text)[1].split(", ")[0]
+        _paper(root, ids[8]).write_text(re.sub(r"tags: \[[^\]]*\]", f"tags: [{kept}]", text), encoding="utf-8")
+
+    def intro(root):  # an issue's intro and title
+        _replace(_issue(root, second), "---\n", '---\ntitle: "고친 호 제목"\n', 1)
+        _replace(_issue(root, second), "---\n", "---\n", 1)
+        text = _issue(root, second).read_text(encoding="utf-8")
+        _issue(root, second).write_text(text + "\n덧붙인 문단입니다.\n", encoding="utf-8")
+
+    def move(root):  # a paper moves from the first issue to the last
+        _replace(_issue(root, first), f'  - "{ids[4]}"\n', "")
+        _replace(_issue(root, last), f'  - "{ids[40]}"\n', f'  - "{ids[40]}"\n  - "{ids[4]}"\n')
+
+    def new_issue(root):  # the weekly flow: new papers, a new issue
+        writer = synth.Writer(seed=99)
+        new = [f"2402.2000{n}" for n in range(3)]
+        for pid in new:
+            _paper(root, pid).write_text(writer.paper(pid), encoding="utf-8")
+        listed = "".join(f'  - "{pid}"\n' for pid in new)
+        _issue(root, "2024-02-05").write_text(f"---\npapers:\n{listed}---\n{writer.korean(40)}\n", encoding="utf-8")
+
+    def delete(root):  # a paper is dropped from its issue and deleted
+        _replace(_issue(root, second), f'  - "{ids[15]}"\n', "")
+        _paper(root, ids[15]).unlink()
+
+    def draft(root):  # the newest issue goes back to draft: home, archive, feeds change
+        _replace(_issue(root, "2024-02-05"), "---\npapers:", "---\ndraft: true\npapers:")
+
+    def touch(root):  # a save without a change
+        _paper(root, ids[20]).touch()
+
+    def settings(root):
+        (root / "digestgen.toml").write_text('title = "다른 제목"\n', encoding="utf-8")
+
+    def template(root):  # an overridden template may show anything: everything is rendered
+        (root / "templates").mkdir()
+        (root / "templates" / "404.html").write_text("{% extends 'base.html' %}{% block main %}없음{% endblock %}")
+
+    return [title, summary, tags, intro, move, new_issue, delete, draft, touch, settings, template]
+
+
+def test_incremental_builds_equal_cold_builds(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    report = _build(root, out)
+    assert report.rendered > 60  # the first build renders every page (50 papers, 5 issues, tags...)
+    for edit in _edits(ids):
+        edit(root)
+        report = _build(root, out)
+        assert _site(out) == _cold(root, tmp_path, edit.__name__), f"stale pages after '{edit.__name__}'"
+        if edit.__name__ in ("title", "summary"):
+            assert report.rendered < 20, (edit.__name__, report.rendered)  # not the whole site
+        if edit.__name__ == "touch":
+            assert report.written == 0
+
+
+def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out)
+    before = {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    report = _build(root, out)
+    after = {p.relative_to(out).as_posix(): p.stat().st_ino for p in out.rglob("*") if p.is_file()}
+    rewritten = sorted(p for p in after if before.get(p) != after[p] and p != output.MARKER)
+    assert f"papers/{ids[25]}/index.html" in rewritten and "issues/2024-01-15/index.html" in rewritten
+    assert f"papers/{ids[10]}/index.html" not in rewritten  # another issue's paper is left alone
+    assert len(rewritten) == report.written < 15, rewritten
+    assert report.rendered < 15  # of about 80 pages
+
+
+def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out, search=True)
+    _replace(_paper(root, ids[5]), "title:\n  ko: ", "title:\n  ko: 검색문서 ")
+    _replace(_issue(root, "2024-01-08"), "---\npapers:", '---\ntitle: "제목 바뀐 호"\npapers:')
+    _replace(_issue(root, "2024-01-01"), f'  - "{ids[2]}"\n', "")  # a paper moves: its week changes
+    _replace(_issue(root, "2024-01-15"), "papers:\n", f'papers:\n  - "{ids[2]}"\n')
+    report = _build(root, out, search=True)
+    assert report.search_delta >= 2
+    with open(root / ".digestgen/pages.pickle", "rb") as handle:
+        _, _, _, files = pickle.load(handle)
+    cached = {path.removeprefix("doc:"): entry[0] for path, entry in files.items() if path.startswith("doc:")}
+    settings = config.load(root, {"base_url": BASE_URL})
+    digest, _ = build.load(root, settings)
+    expected = {path: doc_hash(data) for path, data in normalize(renderer(root, settings, digest).search_documents()).items()}
+    assert cached == expected
+
+
+def test_a_killed_update_or_a_changed_output_means_a_fresh_folder(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out)
+    (out / output.MARKER).write_text(output.UPDATING)  # as a build killed while renaming leaves it
+    _replace(_paper(root, ids[3]), "title:\n  ko: ", "title:\n  ko: 하나 ")
+    report = _build(root, out)
+    assert report.rendered > 30 and _site(out) == _cold(root, tmp_path, "killed")
+    (out / f"papers/{ids[9]}/index.html").unlink()  # someone deleted a page by hand
+    _replace(_paper(root, ids[3]), "하나 ", "둘 ")
+    report = _build(root, out)
+    assert report.rendered > 30 and _site(out) == _cold(root, tmp_path, "deleted")
+
+
+def test_a_full_disk_during_an_update_leaves_the_site(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out)
+    before = tree(out)
+
+    def full(folder, files):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output, "write_tree", full)
+    _replace(_paper(root, ids[3]), "title:\n  ko: ", "title:\n  ko: 가득 ")
+    with pytest.raises(Exception, match="No space left"):
+        _build(root, out)
+    assert tree(out) == before
+    monkeypatch.undo()
+    report = _build(root, out)
+    assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "after-full")  # still incremental
