@@ -153,7 +153,7 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     report = _build(root, out, search=True)
     assert report.search_delta >= 2
     with open(root / ".digestgen/pages.pickle", "rb") as handle:
-        _, _, _, files = pickle.load(handle)
+        _, _, _, files, _ = pickle.load(handle)
     cached = {path.removeprefix("doc:"): entry[0] for path, entry in files.items() if path.startswith("doc:")}
     settings = config.load(root, {"base_url": BASE_URL})
     digest, _ = build.load(root, settings)
@@ -194,3 +194,28 @@ def test_a_full_disk_during_an_update_leaves_the_site(tmp_path, monkeypatch):
     monkeypatch.undo()
     report = _build(root, out)
     assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "after-full")  # still incremental
+
+
+def test_kept_pages_are_link_checked_again_when_their_targets_change(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    linking = _paper(root, ids[3])
+    _replace(linking, "summary:\n  ko: |\n", f"summary:\n  ko: |\n    [관련 논문](../{ids[25]}/)과 [새 논문](../2402.20000/)을 보세요.\n\n")
+    report = _build(root, out)
+    assert [w.message for w in report.warnings] == ["broken link ../2402.20000/ (no such page)"]
+    page = out / f"papers/{ids[3]}/index.html"
+    inode = page.stat().st_ino
+
+    writer = synth.Writer(seed=5)  # the missing paper arrives; the linking page itself is not re-rendered
+    _paper(root, "2402.20000").write_text(writer.paper("2402.20000"), encoding="utf-8")
+    _replace(_issue(root, "2024-01-15"), "papers:\n", 'papers:\n  - "2402.20000"\n')
+    report = _build(root, out)
+    assert report.warnings == [] and page.stat().st_ino == inode
+
+    _replace(_issue(root, "2024-01-15"), f'  - "{ids[25]}"\n', "")  # the other target goes away
+    _paper(root, ids[25]).unlink()
+    report = _build(root, out)
+    assert [(w.path, w.message) for w in report.warnings] == [
+        (f"papers/{ids[3]}.yaml", f"broken link ../{ids[25]}/ (no such page)")]
+    assert page.stat().st_ino == inode  # found by checking the kept page again, not by rendering it

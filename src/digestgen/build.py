@@ -118,7 +118,14 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             scans |= {path: links.scan(data.decode("utf-8", "replace")) for path, data in late.items()
                       if path.endswith(".html")}
             every = set(page_paths) | set(late)
-            broken = link_problems(root, settings, digest, scans, every, "error" if strict else "warning")
+            # a kept page's link check stands unless a page it links to appeared, went, or changed its ids
+            reuse = {path: last.links[path] for task in site.tasks() if task not in done
+                     for path in last.tasks[task][1] if path in last.links}
+            before = {path for path in last.files if not path.startswith("doc:")}
+            changed_targets = (every ^ before) | {path for path, scan in scans.items() if path not in reuse and
+                                                  (last.files.get(path, (None, None))[1] or (None, None))[1] != scan[1]}
+            broken, link_records = link_problems(root, settings, digest, scans, every, "error" if strict else "warning",
+                                                 reuse, changed_targets)
             if strict and broken:
                 raise ContentError(broken + warnings)
             warnings = sorted(warnings + broken)
@@ -149,7 +156,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 for path in (done[task] if task in done else last.tasks[task][1]):
                     files[path] = (hashes[path], None)
             last.save(stamp, {task: (keys[task], tuple(done[task]) if task in done else last.tasks[task][1])
-                              for task in tasks}, files)
+                              for task in tasks}, files, link_records)
         finally:
             if indexer is not None:
                 indexer.close()
@@ -201,8 +208,10 @@ def render_parallel(site, workers: int | None = None) -> dict[str, bytes]:
 
 
 def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[str, tuple], files,
-                  severity: str = "warning") -> list[SourceError]:
-    """Broken internal links, anchors and assets, placed in the record or issue whose text has them."""
+                  severity: str = "warning", reuse: dict | None = None, changed=frozenset()
+                  ) -> tuple[list[SourceError], dict[str, tuple]]:
+    """Broken internal links, anchors and assets, placed in the record or issue whose text has them,
+    and each page's link-check record (see `links.check_site` for `reuse` and `changed`)."""
     shown: dict[str, list] = {f"{p.url}index.html": [p] for p in digest.papers.values()}
     for iv in digest.issues:
         shown[f"{iv.url}index.html"] = [iv, *iv.papers]
@@ -210,7 +219,8 @@ def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[st
         shown["index.html"] = [digest.issues[0], *digest.issues[0].papers]
     found: dict[tuple[str, str], SourceError] = {}
     site_url = settings.base_url if settings.absolute else None
-    for problem in links.check_scans(scans, files, settings.base_path, site_url):
+    problems, records = links.check_site(scans, files, settings.base_path, site_url, reuse, changed)
+    for problem in problems:
         place = None
         for view in shown.get(problem.page, []):
             source = view.paper.source if hasattr(view, "paper") else view.issue.source
@@ -229,7 +239,7 @@ def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[st
         source, written, (line, col) = place
         found.setdefault((source, written), SourceError(
             source, line, col, f"broken link {written} ({problem.reason})", severity))
-    return sorted(found.values())
+    return sorted(found.values()), records
 
 
 def settings_for(root: Path, base_url: str | None = None) -> Settings:

@@ -142,11 +142,12 @@ class PageCache:
         self.header = f"{__version__}|{context!r}|{out.resolve()}"
         self.tasks: dict[tuple, tuple] = {}  # task -> (key, paths)
         self.files: dict[str, tuple] = {}  # path -> (content hash, link scan or None); 'doc:' paths too
+        self.links: dict[str, tuple] = {}  # page -> its link check (links.check_site records)
         if not out_stamp:
             return
         try:
             with open(self.path, "rb") as handle:
-                header, stamp_, tasks, files = pickle.load(handle)
+                header, stamp_, tasks, files, links = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
             return
         if header != self.header or stamp_ != out_stamp:
@@ -154,15 +155,15 @@ class PageCache:
         folder = str(out)
         if not all(os.path.isfile(os.path.join(folder, path)) for path in files if not path.startswith("doc:")):
             return  # someone removed a file from the output: render everything
-        self.tasks, self.files = tasks, files
+        self.tasks, self.files, self.links = tasks, files, links
 
     @property
     def valid(self) -> bool:
         return bool(self.tasks)
 
-    def save(self, out_stamp: str, tasks: dict, files: dict) -> None:
+    def save(self, out_stamp: str, tasks: dict, files: dict, links: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         with open(temp, "wb") as handle:
-            pickle.dump((self.header, out_stamp, tasks, files), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.header, out_stamp, tasks, files, links), handle, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temp, self.path)

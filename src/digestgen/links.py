@@ -53,28 +53,55 @@ def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = 
 def check_scans(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
                 site_url: str | None = None) -> list[BrokenLink]:
     """`check` on pages already scanned (`scan`), in a site holding the paths `files`."""
+    return check_site(pages, files, base_path, site_url)[0]
+
+
+def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
+               site_url: str | None = None, reuse: dict | None = None, changed=frozenset()
+               ) -> tuple[list[BrokenLink], dict[str, tuple]]:
+    """`check_scans`, reusing a previous check's result for pages that have not changed.
+
+    `reuse` maps such a page to its record from a previous call, `(targets, problems)`; it holds
+    while none of the page's `targets` is in `changed` (paths added or removed since, or pages
+    whose ids changed). Returns the broken links and every page's record, to reuse next time.
+    """
+    reuse = reuse or {}
     broken = []
-    seen: dict[tuple[str, str], str | None] = {}  # navigation links repeat on every page: resolve once
+    records: dict[str, tuple] = {}
+    seen: dict[tuple[str, str], tuple] = {}  # navigation links repeat on every page: resolve once
     for page, (links, ids) in sorted(pages.items()):
+        kept = reuse.get(page)
+        if kept is not None and kept[0].isdisjoint(changed):
+            records[page] = kept
+            broken += [BrokenLink(page, link, reason) for link, reason in kept[1]]
+            continue
         page_url = base_path + page.removesuffix("index.html")
+        targets: set[str] = set()
+        problems = []
         for link in dict.fromkeys(links):
             if _SAME_PAGE.match(link):  # '#content': most pages have several; no URL parsing needed
                 if link[1:] not in ids:
-                    broken.append(BrokenLink(page, link, f"no element with id '{link[1:]}'"))
+                    problems.append((link, f"no element with id '{link[1:]}'"))
                 continue
             key = (link, "" if link.startswith(("/", "http:", "https:")) else page_url)
             if key not in seen:
-                seen[key] = _resolve(link, page_url, base_path, site_url, files, pages)
-            if seen[key]:
-                broken.append(BrokenLink(page, link, seen[key]))
-    return broken
+                seen[key] = _locate(link, page_url, base_path, site_url)
+            reason, candidates, fragment = seen[key]
+            targets.update(candidates)
+            reason = reason or (_judge(candidates, fragment, files, pages) if candidates else None)
+            if reason:
+                problems.append((link, reason))
+        records[page] = (frozenset(targets), tuple(problems))
+        broken += [BrokenLink(page, link, reason) for link, reason in problems]
+    return broken, records
 
 
 _SAME_PAGE = re.compile(r"^#[A-Za-z0-9._:-]+$")  # a fragment that needs no unquoting
 _SIMPLE = re.compile(r"^/[A-Za-z0-9_/.-]*(?:#[A-Za-z0-9._:-]*)?$")  # nothing to unquote or resolve
 
 
-def _resolve(link: str, page_url: str, base_path: str, site_url: str | None, files, pages) -> str | None:
+def _locate(link: str, page_url: str, base_path: str, site_url: str | None) -> tuple[str | None, tuple, str]:
+    """(why it cannot resolve, or None; the site paths it may point to; its fragment)."""
     if site_url and link.startswith(site_url):
         link = base_path + link[len(site_url):]
     if _SIMPLE.match(link) and "/." not in link:  # '/papers/x/#p-y': already absolute and plain
@@ -83,19 +110,21 @@ def _resolve(link: str, page_url: str, base_path: str, site_url: str | None, fil
         try:
             parts = urlsplit(link)
             if parts.scheme or parts.netloc:
-                return None  # external
+                return None, (), ""  # external
             absolute = urljoin(page_url, link)
         except ValueError:
-            return "malformed URL"
+            return "malformed URL", (), ""
         path, fragment = unquote(urlsplit(absolute).path), parts.fragment
     if not path.startswith(base_path):
-        return f"outside the base path {base_path}"
+        return f"outside the base path {base_path}", (), ""
     rel = posixpath.normpath(path[len(base_path):]) if path != base_path else ""
     rel = "" if rel == "." else rel
     if path.endswith("/"):
-        candidates = [f"{rel}/index.html" if rel else "index.html"]
-    else:
-        candidates = [rel, f"{rel}/index.html" if rel else "index.html"]
+        return None, (f"{rel}/index.html" if rel else "index.html",), fragment
+    return None, (rel, f"{rel}/index.html" if rel else "index.html"), fragment
+
+
+def _judge(candidates: tuple, fragment: str, files, pages) -> str | None:
     target = next((c for c in candidates if c in files), None)
     if target is None:
         return "no such page"
