@@ -105,12 +105,14 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     import json
     import re
 
+    from digestgen import search
+
     root = make_repo()
     out = tmp_path / "site"
     _build(root, out)
     base, has_delta, page = _search_state(out)
     assert not has_delta and "data-delta" not in page and "data-superseded" not in page
-    state = json.loads((root / ".digestgen/search.json").read_text())
+    state = json.loads(search.state_path(root, out).read_text())
     old_id = state["docs"]["papers/2507.16075/index.html"][1]
     assert (out / f"pagefind/fragment/{old_id}.pf_fragment").exists()
 
@@ -152,7 +154,7 @@ def test_a_large_change_a_lost_base_or_full_index_rebuild_the_base(make_repo, tm
     rebuilt, has_delta, _ = _search_state(out)
     assert rebuilt != base and not has_delta
 
-    (root / ".digestgen/search.json").write_text("{broken")  # a damaged state: index everything
+    search.state_path(root, out).write_text("{broken")  # a damaged state: index everything
     paper.write_text(GOOD_PAPER.replace("딥 리서처", "딥 리서처 둘째"), encoding="utf-8")
     log = _build(root, out)
     assert "changed document" not in log and not _search_state(out)[1]
@@ -172,10 +174,12 @@ def test_a_deleted_page_is_superseded(make_repo, tmp_path):
     import json
     import re
 
+    from digestgen import search
+
     root = make_repo()
     out = tmp_path / "site"
     _build(root, out)
-    state = json.loads((root / ".digestgen/search.json").read_text())
+    state = json.loads(search.state_path(root, out).read_text())
     issue = next((root / "digests").glob("*.md"))
     issue_id = state["docs"][f"issues/{issue.stem}/index.html"][1]
     issue.rename(root / "digests" / "unlisted.txt")  # the issue is gone from the site
@@ -188,6 +192,8 @@ def test_a_deleted_page_is_superseded(make_repo, tmp_path):
 def test_a_base_from_another_pagefind_version_is_not_merged(make_repo, tmp_path):
     import json
 
+    from digestgen import search
+
     root = make_repo()
     out = tmp_path / "site"
     _build(root, out)
@@ -195,7 +201,7 @@ def test_a_base_from_another_pagefind_version_is_not_merged(make_repo, tmp_path)
     entry = json.loads(entry_path.read_text())
     entry["version"] = "0.9.0"  # as if an older Pagefind had written the base
     entry_path.write_text(json.dumps(entry))
-    state_path = root / ".digestgen/search.json"
+    state_path = search.state_path(root, out)
     state = json.loads(state_path.read_text())
     state["entry"] = entry_path.read_text()
     state_path.write_text(json.dumps(state))

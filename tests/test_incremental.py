@@ -15,7 +15,7 @@ import pytest
 
 import synth
 from conftest import tree
-from digestgen import build, config, output
+from digestgen import build, cache, config, output
 from digestgen.render import renderer
 from digestgen.search import doc_hash, normalize
 
@@ -152,7 +152,7 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     _replace(_issue(root, "2024-01-15"), "papers:\n", f'papers:\n  - "{ids[2]}"\n')
     report = _build(root, out, search=True)
     assert report.search_delta >= 2
-    with open(root / ".digestgen/pages.pickle", "rb") as handle:
+    with open(cache.for_output(root, out, "pages.pickle"), "rb") as handle:
         _, _, _, files, _ = pickle.load(handle)
     cached = {path.removeprefix("doc:"): entry[0] for path, entry in files.items() if path.startswith("doc:")}
     settings = config.load(root, {"base_url": BASE_URL})

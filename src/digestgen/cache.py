@@ -128,6 +128,14 @@ class RecordCache:
             os.replace(temp, path)
 
 
+def for_output(root: Path, out: Path, name: str) -> Path:
+    """A cache file about the output folder `out` ('pages.pickle' -> '.digestgen/pages-1a2b3c4d5e.pickle'),
+    so that building into two folders (`build` and `serve`'s preview) keeps two caches."""
+    stem, dot, suffix = name.partition(".")
+    tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:10]
+    return root / CACHE_DIR / f"{stem}-{tag}{dot}{suffix}"
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:24]
 
@@ -138,8 +146,8 @@ class PageCache:
     one whose marker holds `stamp`, and is ignored for any other (or when a file has gone)."""
 
     def __init__(self, root: Path, context: object, out: Path, out_stamp: str | None):
-        self.path = root / CACHE_DIR / "pages.pickle"
-        self.header = f"{__version__}|{context!r}|{out.resolve()}"
+        self.path = for_output(root, out, "pages.pickle")
+        self.header = f"{__version__}|{context!r}"
         self.tasks: dict[tuple, tuple] = {}  # task -> (key, paths)
         self.files: dict[str, tuple] = {}  # path -> (content hash, link scan or None); 'doc:' paths too
         self.links: dict[str, tuple] = {}  # page -> its link check (links.check_site records)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digestgen import __version__, cbor
-from digestgen.cache import CACHE_DIR
+from digestgen.cache import for_output
 from digestgen.errors import BuildError
 from digestgen.output import write_tree
 
@@ -124,7 +124,7 @@ def _finish(process: subprocess.Popen, site: Path, bundle: Path) -> None:
 # on their own into `pagefind/delta/`, which the search page merges in the browser (Pagefind's
 # `mergeIndex`; the WebAssembly is fetched once). The base's results for those pages (and for
 # deleted ones) are *superseded*: the search page drops them by page id. When the delta grows past
-# `max_delta` documents, or with `--full-index`, or when the state in `.digestgen/search.json` does
+# `max_delta` documents, or with `--full-index`, or when the state in `.digestgen/search-*.json` does
 # not match the base in the output, the build indexes everything again into a new base.
 
 DELTA_DIR = "delta"
@@ -188,7 +188,7 @@ class Indexer:
         self.removed: list[str] = []
         self.segments = Segments()
         base = out / BUNDLE_DIR
-        old = None if full else _load_state(root, base)
+        old = None if full else _load_state(root, out)
         if old is not None:
             changed = [p for p, h in self.hashes.items() if old["docs"].get(p, ("",))[0] != h]
             removed = [p for p in old["docs"] if p not in self.hashes]
@@ -274,7 +274,7 @@ class Indexer:
     def commit(self) -> None:
         """Record the base's state, after the site holding it was published."""
         if self.state is not None:
-            _save_state(self.root, self.state)
+            _save_state(self.root, self.out, self.state)
 
     def close(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -302,14 +302,16 @@ def _skip_delta(base: Path):
     return lambda folder, names: [DELTA_DIR] if Path(folder) == base else []
 
 
-def _state_path(root: Path) -> Path:
-    return root / CACHE_DIR / STATE_FILE
+def state_path(root: Path, out: Path) -> Path:
+    """Where the state of the search base in the output folder `out` is kept."""
+    return for_output(root, out, STATE_FILE)
 
 
-def _load_state(root: Path, base: Path) -> dict | None:
-    """The recorded state of the base in `base`, if it is still the one the output holds."""
+def _load_state(root: Path, out: Path) -> dict | None:
+    """The recorded state of the base in `out`, if it is still the one the output holds."""
+    base = out / BUNDLE_DIR
     try:
-        state = json.loads(_state_path(root).read_text())
+        state = json.loads(state_path(root, out).read_text())
         if state.get("version") != __version__ or state["entry"] != (base / "pagefind-entry.json").read_text():
             return None
         return state
@@ -317,8 +319,8 @@ def _load_state(root: Path, base: Path) -> dict | None:
         return None
 
 
-def _save_state(root: Path, state: dict) -> None:
-    path = _state_path(root)
+def _save_state(root: Path, out: Path, state: dict) -> None:
+    path = state_path(root, out)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temp.write_text(json.dumps({"version": __version__, **state}, separators=(",", ":")))
