@@ -129,27 +129,42 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             if strict and broken:
                 raise ContentError(broken + warnings)
             warnings = sorted(warnings + broken)
-            if indexer is not None:
+            new = {path: data for task in site.tasks() if task in done for path, (data, _, _) in done[task].items()}
+            new |= late
+
+            def search_page() -> dict[str, bytes]:
+                """Wait for the index; the search page, which names its delta."""
+                if indexer is None:
+                    return {}
                 if indexer.segments.rebuilt:
                     say("waiting for the search index")
                 site.segments = indexer.wait()
-                late |= site.render_task(("search",))
+                page = site.render_task(("search",))
+                late.update(page)
+                new.update(page)
+                return page
+
             # every file of the site: content hash and link scan (kept ones from the cache)
             files = {path: last.files[path] for task in site.tasks() if task not in done
                      for path in last.tasks[task][1]}
             files |= {path: (digest_, scan) for task in site.tasks() if task in done
                       for path, (_, digest_, scan) in done[task].items()}
-            files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
-            new = {path: data for task in site.tasks() if task in done for path, (data, _, _) in done[task].items()}
-            new |= late
             if last.valid:
+                search_page()
+                files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
                 changed = {path: data for path, data in new.items() if last.files.get(path, (None,))[0] != files[path][0]}
                 removed = [path for path in last.files if not path.startswith("doc:") and path not in files]
                 say(f"writing {len(changed):,} changed files" + (f", removing {len(removed):,}" if removed else ""))
                 output.update(out, changed, removed, indexer.install_in_place if indexer else None, stamp)
             else:
+                def finish(staging: Path) -> None:  # the site is written while Pagefind works
+                    output.write_tree(staging, search_page())
+                    if indexer is not None:
+                        indexer.install(staging)
+
                 say("writing the site")
-                output.publish(out, new, indexer.install if indexer else None, stamp)
+                output.publish(out, new, finish, stamp)
+                files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
             if indexer is not None:
                 indexer.commit()
             for task in site.search_tasks() if search else []:
