@@ -17,7 +17,7 @@ import synth
 from conftest import tree
 from digestgen import build, cache, config, output
 from digestgen.render import renderer
-from digestgen.search import doc_hash, normalize
+from digestgen.search import normalize
 
 BASE_URL = "https://example.org/d/"
 
@@ -157,7 +157,7 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     cached = {path.removeprefix("doc:"): entry[0] for path, entry in files.items() if path.startswith("doc:")}
     settings = config.load(root, {"base_url": BASE_URL})
     digest, _ = build.load(root, settings)
-    expected = {path: doc_hash(data) for path, data in normalize(renderer(root, settings, digest).search_documents()).items()}
+    expected = {path: cache.content_hash(data) for path, data in normalize(renderer(root, settings, digest).search_documents()).items()}
     assert cached == expected
 
 

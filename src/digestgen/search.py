@@ -151,10 +151,6 @@ def page_ids(bundle: Path) -> dict[str, str]:
     return ids
 
 
-def doc_hash(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:24]
-
-
 @dataclass
 class Segments:
     """What the search page must know about the bundle it searches."""
@@ -176,7 +172,7 @@ class Indexer:
 
     def __init__(self, root: Path, out: Path, hashes: dict[str, str], documents: dict[str, bytes],
                  render=None, full: bool = False):
-        """`hashes`: every search document's `doc_hash`; `documents`: the bytes at hand (of the
+        """`hashes`: every search document's `cache.content_hash`; `documents`: the bytes at hand (of the
         changed ones, at least); `render(paths)` gives the bytes of others when they are needed."""
         self.root, self.out, self.hashes, self.documents = root, out, hashes, documents
         self.render = render or (lambda paths: {})
