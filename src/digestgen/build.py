@@ -66,7 +66,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     started = time.perf_counter()
     output.check_target(out, root)
     tokens = cache.stamps(root)  # every input file's size and mtime: what changed, and since when
-    stamp = cache.fingerprint(root, settings, drafts, strict, search, cache.code_stamp(), found=tokens)
+    code = cache.code_stamp()
+    stamp = cache.fingerprint(root, settings, drafts, strict, search, code, found=tokens)
     with output.locked(out):
         output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
         previous = output.written_by(out)
@@ -75,7 +76,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         say("reading papers/ and digests/")
         digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
         site = renderer(root, settings, digest)
-        context = (cache.code_stamp(), settings, drafts, strict, search,
+        context = (code, settings, drafts, strict, search,
                    {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
         last = cache.PageCache(root, context, out, previous)
         custom = (root / "templates").is_dir()  # overridden templates may show anything anywhere
@@ -85,6 +86,11 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         say(f"rendering {len(fresh):,} of {len(tasks):,} pages and search documents" if last.valid else
             f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
         done: dict[tuple, dict] = {}  # task -> {path: (bytes, hash, scan)}
+
+        def paths(task: tuple):
+            """The files of `task`: rendered by this build, or kept from the last."""
+            return done[task] if task in done else last.tasks[task][1]
+
         indexer = None
         try:
             if search:
@@ -93,8 +99,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 hashes = {path: last.files[path][0] for task in site.search_tasks() if task not in fresh
                           for path in last.tasks[task][1]}
                 hashes |= {path: entry[1] for task in docs for path, entry in done[task].items()}
-                paths_of = {path: task for task in site.search_tasks() for path in
-                            (done[task] if task in done else last.tasks[task][1])}
+                paths_of = {path: task for task in site.search_tasks() for path in paths(task)}
 
                 def render_docs(paths: list[str]) -> dict[str, bytes]:
                     """Documents the index needs but this build did not render (unchanged ones)."""
@@ -108,8 +113,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 if indexer.segments.rebuilt:
                     say("indexing the search documents (in the background)")
             done |= render_tasks(site, [t for t in site.tasks() if t in fresh])
-            page_paths = [path for task in site.tasks()
-                          for path in (done[task] if task in done else last.tasks[task][1])]
+            page_paths = [path for task in site.tasks() for path in paths(task)]
             late = static_files() | site.extras(page_paths)  # rendered here, not by a task
             scans = {path: last.files[path][1] for task in site.tasks() if task not in done
                      for path in last.tasks[task][1] if last.files[path][1] is not None}
@@ -122,8 +126,9 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             reuse = {path: last.links[path] for task in site.tasks() if task not in done
                      for path in last.tasks[task][1] if path in last.links}
             before = {path for path in last.files if not path.startswith("doc:")}
-            changed_targets = (every ^ before) | {path for path, scan in scans.items() if path not in reuse and
-                                                  (last.files.get(path, (None, None))[1] or (None, None))[1] != scan[1]}
+            old_ids = {path: entry[1][1] for path, entry in last.files.items() if entry[1] is not None}
+            changed_targets = (every ^ before) | {path for path, scan in scans.items()
+                                                  if path not in reuse and old_ids.get(path) != scan[1]}
             broken, link_records = link_problems(root, settings, digest, scans, every, "error" if strict else "warning",
                                                  reuse, changed_targets)
             if strict and broken:
@@ -168,10 +173,9 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             if indexer is not None:
                 indexer.commit()
             for task in site.search_tasks() if search else []:
-                for path in (done[task] if task in done else last.tasks[task][1]):
+                for path in paths(task):
                     files[path] = (hashes[path], None)
-            last.save(stamp, {task: (keys[task], tuple(done[task]) if task in done else last.tasks[task][1])
-                              for task in tasks}, files, link_records)
+            last.save(stamp, {task: (keys[task], tuple(paths(task))) for task in tasks}, files, link_records)
         finally:
             if indexer is not None:
                 indexer.close()

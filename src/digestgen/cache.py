@@ -3,9 +3,12 @@
 - The *fingerprint* of a build is a hash of every input file's path, size and modification
   time, the settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
-- The *record cache* keeps, per paper file (keyed by size and mtime), the validated record and
+- The *record cache* (`records/`) keeps, per paper file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
-- The *search state* (`search.json`, kept by `search.Indexer`) records which document each page
+- The *page cache* (`pages-*.pickle`, one per output folder) keeps each render task's dependency
+  key and files, and each file's content hash, link scan and link-check result, so that a build
+  re-renders, re-checks and rewrites only what changed.
+- The *search state* (`search-*.json`, kept by `search.Indexer`) records which document each page
   of the kept search index came from, so that an edit re-indexes only the changed documents.
 """
 

@@ -328,8 +328,7 @@ def run_check_links(args: argparse.Namespace) -> int:
     settings = pipeline.settings_for(args.root)
     digest, _ = pipeline.load(args.root, settings)
     files = static_files() | renderer(args.root, settings, digest).all()
-    scans = {path: links.scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
-    problems, _ = pipeline.link_problems(args.root, settings, digest, scans, files, "error")
+    problems, _ = pipeline.link_problems(args.root, settings, digest, links.scan_pages(files), files, "error")
     checked = 0
     if args.external:
         places = links.external_urls(digest)

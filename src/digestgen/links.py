@@ -46,20 +46,19 @@ def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = 
 
     `base_path` is where the site is served ('/digest/'); absolute URLs under `site_url` count as internal.
     """
-    pages = {path: scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
-    return check_scans(pages, files.keys(), base_path, site_url)
+    return check_site(scan_pages(files), files.keys(), base_path, site_url)[0]
 
 
-def check_scans(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
-                site_url: str | None = None) -> list[BrokenLink]:
-    """`check` on pages already scanned (`scan`), in a site holding the paths `files`."""
-    return check_site(pages, files, base_path, site_url)[0]
+def scan_pages(files: dict[str, bytes]) -> dict[str, tuple[list[str], set[str]]]:
+    """`scan` of every HTML page in `files`."""
+    return {path: scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
 
 
 def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
                site_url: str | None = None, reuse: dict | None = None, changed=frozenset()
                ) -> tuple[list[BrokenLink], dict[str, tuple]]:
-    """`check_scans`, reusing a previous check's result for pages that have not changed.
+    """`check` on pages already scanned (`scan`) in a site holding the paths `files`, reusing a
+    previous check's result for pages that have not changed.
 
     `reuse` maps such a page to its record from a previous call, `(targets, problems)`; it holds
     while none of the page's `targets` is in `changed` (paths added or removed since, or pages

@@ -72,15 +72,21 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def write_tree(folder: Path, files: dict[str, bytes]) -> None:
-    """Write {relative path: bytes} under `folder`."""
+def _targets(folder: Path, rels) -> Iterator[tuple[str, Path]]:
+    """(rel, folder / rel) in sorted order, each parent folder made once."""
     made: set[Path] = set()
-    for rel, data in sorted(files.items()):
+    for rel in sorted(rels):
         target = folder / rel
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        target.write_bytes(data)
+        yield rel, target
+
+
+def write_tree(folder: Path, files: dict[str, bytes]) -> None:
+    """Write {relative path: bytes} under `folder`."""
+    for rel, target in _targets(folder, files):
+        target.write_bytes(files[rel])
 
 
 def written_by(out: Path) -> str | None:
@@ -130,12 +136,7 @@ def update(out: Path, changed: dict[str, bytes], removed: list[str], finish: Cal
     try:
         write_tree(staging, changed)
         (out / MARKER).write_text(UPDATING)
-        made: set[Path] = set()
-        for rel in sorted(changed):
-            target = out / rel
-            if target.parent not in made:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                made.add(target.parent)
+        for rel, target in _targets(out, changed):
             os.replace(staging / rel, target)
         for rel in sorted(removed, reverse=True):
             (out / rel).unlink(missing_ok=True)
