@@ -74,8 +74,10 @@ class Kind:
 
 
 class Str(Kind):
-    def __init__(self, what: str = "text", pattern: re.Pattern | None = None, rule: str = "", empty: bool = False):
+    def __init__(self, what: str = "text", pattern: re.Pattern | None = None, rule: str = "", empty: bool = False,
+                 prose: bool = False):
         self.what, self.pattern, self.rule, self.empty = what, pattern, rule, empty
+        self.prose = prose  # editors write sentences here: a ` #` in it is text cut off, not a comment
 
     def check(self, value, path, ck):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -94,6 +96,8 @@ class Str(Kind):
         if self.pattern and not self.pattern.match(value):
             ck.fail(path, f"'{value}' is not {self.rule}")
             return None
+        if self.prose and path in ck.doc.comments:
+            _comment_in_prose(value, path, ck)
         return value
 
     def json_schema(self):
@@ -103,6 +107,19 @@ class Str(Kind):
         elif not self.empty:
             schema["minLength"] = 1
         return schema
+
+
+def _comment_in_prose(value: str, path: DocPath, ck: Checker) -> None:
+    """` #` after text starts a YAML comment: say what was cut off, where, and how to keep it."""
+    line, col, comment = ck.doc.comments[path]
+    tail = value.rsplit("\n", 1)[-1]
+    shown = tail if len(tail) <= 30 else "…" + tail[-29:].lstrip()
+    ck.errors.append(SourceError(ck.doc.path, line, col, (
+        f"{dotted(path)}: ' #' starts a YAML comment, so the text ends at '{shown}' and "
+        f"'{comment if len(comment) <= 40 else comment[:39] + '…'}' is dropped: quote the whole value, or write it "
+        f"as a `|` block (`{path[-1]}: |`, then the text on the lines below, indented); a comment belongs on "
+        f"a line of its own (' #' 뒤의 글은 주석으로 읽혀 사라집니다: 따옴표로 감싸거나 `|` 블록으로 쓰세요)"),
+        "warning"))
 
 
 class Url(Kind):
@@ -285,7 +302,7 @@ class Record(Kind):
         return schema
 
 
-TEXT = Str("text")
+TEXT = Str("text", prose=True)
 LANG_RULE = "a language code like 'ko' or 'en'"
 
 
@@ -310,7 +327,7 @@ PAPER = Record(
         "repos": Field(ListOf(Url(), unique=True), doc="더 읽어보기: code, project pages, datasets"),
         "figures": Field(ListOf(Record({
             "src": Field(Url(), required=True, doc="Image URL"),
-            "alt": Field(Str("alt text"), doc="Text alternative for the image"),
+            "alt": Field(Str("alt text", prose=True), doc="Text alternative for the image"),
         }, what="a figure mapping with src and alt")), doc="Images; the first is the social-card image"),
         "authors": Field(ListOf(Str("an author name")), doc="Author names in order"),
         "arxiv": Field(Str("an arXiv id", ARXIV_ID, "an arXiv id like 2507.16075 or hep-th/9901001"),
@@ -324,7 +341,7 @@ PAPER = Record(
 
 ISSUE = Record(
     {
-        "title": Field(Str("a title"), doc="Defaults to the site's issue title"),
+        "title": Field(Str("a title", prose=True), doc="Defaults to the site's issue title"),
         "papers": Field(ListOf(Str("a paper id", PAPER_ID, "a valid paper id"), unique=True),
                         doc="Paper ids in the order shown"),
         "draft": Field(Bool(), doc="Drafts are built only with --drafts"),

@@ -16,6 +16,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from digestgen.errors import SourceError
+from digestgen.yamlhints import explain
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -26,6 +27,7 @@ MAX_NODES = 100_000  # per document, counting alias expansions: stops billion-la
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+_STR_TAG = "tag:yaml.org,2002:str"
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Document:
     number_text: dict[DocPath, str] = field(default_factory=dict)
     # Paths whose scalar could not be read (already reported): checks skip them.
     broken: set[DocPath] = field(default_factory=set)
+    # Plain scalars followed by a comment on the line where they end: path -> (line, col, comment).
+    # In prose, ` #` is more often text cut off than a comment; text fields warn about it.
+    comments: dict[DocPath, tuple[int, int, str]] = field(default_factory=dict)
 
     def where(self, path: DocPath) -> tuple[int, int]:
         """The position of `path`, or of its nearest ancestor that has one."""
@@ -63,8 +68,9 @@ def dotted(path: DocPath) -> str:
 class _Walker:
     """Turns a composed node tree into Python values, collecting marks and errors."""
 
-    def __init__(self, doc: Document, line_offset: int):
+    def __init__(self, doc: Document, line_offset: int, lines: list[str]):
         self.doc = doc
+        self.lines = lines
         self.line_offset = line_offset
         self.errors: list[SourceError] = []
         self.count = 0
@@ -108,12 +114,38 @@ class _Walker:
             if key in result:
                 self.fail(key_node, f"duplicate key '{key}' (first at line {first_line[key]})")
                 continue
+            if node.flow_style and _split_by_comma(key_node, value_node):
+                self.split(node, key_node, path + (key,))
+                continue
             first_line[key] = self.mark(key_node)[0]
             self.doc.marks[path + (key,)] = self.mark(key_node)
             result[key] = self.walk(value_node, path + (key,))
         return result
 
+    def split(self, node: yaml.MappingNode, key_node: yaml.ScalarNode, path: DocPath) -> None:
+        """`{ko: 큰 모델을 옮기며, 작은 모델로}`: the comma cut the text, and its tail became a key."""
+        pairs = node.value
+        index = next(i for i, (k, _) in enumerate(pairs) if k is key_node)
+        before = pairs[index - 1][1].value if index and isinstance(pairs[index - 1][1], yaml.ScalarNode) else ""
+        owner = dotted(path[:-1]) or "this mapping"
+        self.doc.broken.add(path)
+        self.fail(key_node, f"{owner}: the comma after '{_short(before)}' split the text: inside {{...}} a comma "
+                  f"separates entries, so YAML read '{_short(key_node.value)}' as a new key. Write {owner} in block "
+                  "style, one language per line, with the text as a `|` block "
+                  "(쉼표 때문에 글이 잘렸습니다: 중괄호 대신 한 줄에 한 언어씩, 글은 `|` 블록으로 쓰세요)")
+
+    def note_comment(self, node: yaml.ScalarNode, path: DocPath) -> None:
+        """Remember a comment that follows a plain text value on the line where it ends."""
+        end = node.end_mark
+        rest = self.lines[end.line][end.column:] if end.line < len(self.lines) else ""
+        stripped = rest.lstrip(" \t")
+        if stripped.startswith("#") and rest != stripped:
+            col = end.column + len(rest) - len(stripped)
+            self.doc.comments[path] = (end.line + 1 + self.line_offset, col + 1, stripped.rstrip())
+
     def scalar(self, node: yaml.ScalarNode, path: DocPath) -> Any:
+        if not node.style and node.tag == _STR_TAG and path:
+            self.note_comment(node, path)
         if node.tag in _NUMBER_TAGS:
             self.doc.number_text[path] = node.value
         try:
@@ -136,9 +168,15 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n")
-    return lines[line][column] if line < len(lines) and column < len(lines[line]) else ""
+def _short(text: str, limit: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _split_by_comma(key: yaml.Node, value: yaml.Node) -> bool:
+    """A key of prose (it has a space) without a value, in `{...}`: what a comma in text makes."""
+    return (isinstance(key, yaml.ScalarNode) and not key.style and any(c.isspace() for c in key.value)
+            and isinstance(value, yaml.ScalarNode) and value.tag == "tag:yaml.org,2002:null" and value.value == "")
 
 
 def decode(raw: bytes, path: str) -> tuple[str | None, list[SourceError]]:
@@ -161,13 +199,8 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
     try:
         node = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = (mark.line + 1 + line_offset) if mark else 1 + line_offset
-        col = (mark.column + 1) if mark else 1
-        message = _one_line(" ".join(p for p in (exc.context, exc.problem) if p))
-        if mark and _char_at(text, mark.line, mark.column) == "\t":
-            message = "a tab character; YAML indents with spaces only"
-        return doc, [SourceError(path, line, col, f"YAML syntax: {message}")]
+        hint = explain(text, exc)
+        return doc, [SourceError(path, hint.line + 1 + line_offset, hint.col + 1, f"YAML syntax: {hint.message}")]
     except yaml.reader.ReaderError as exc:  # control characters and the like
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1
@@ -178,7 +211,7 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
         return doc, [SourceError(path, 1 + line_offset, 1, f"YAML: {_one_line(str(exc))}")]
     if node is None:
         return doc, []
-    walker = _Walker(doc, line_offset)
+    walker = _Walker(doc, line_offset, text.split("\n"))
     doc.marks[()] = walker.mark(node)
     try:
         doc.value = walker.walk(node, ())
