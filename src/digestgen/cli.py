@@ -240,12 +240,19 @@ def _warn(text: str) -> None:
     print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
 
 
+def _week_start(args: argparse.Namespace) -> int:
+    """The weekday that issue files are named for (`week_start` in digestgen.toml)."""
+    from digestgen import config
+
+    return config.load(args.root).week_start
+
+
 def run_add(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor
 
     client = arxivapi.Client()
     ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
-                    progress=Progress("arXiv", len(args.ids), args.quiet))
+                    progress=Progress("arXiv", len(args.ids), args.quiet), first=_week_start(args))
     return EXIT_OK if ok else EXIT_INVALID
 
 
@@ -261,7 +268,7 @@ def run_candidates(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.add and found:
         ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
-                        progress=Progress("arXiv", len(found), args.quiet))
+                        progress=Progress("arXiv", len(found), args.quiet), first=_week_start(args))
         return EXIT_OK if ok else EXIT_INVALID
     return EXIT_OK
 
@@ -269,7 +276,8 @@ def run_candidates(args: argparse.Namespace) -> int:
 def run_new(args: argparse.Namespace) -> int:
     from digestgen import editor
 
-    week = editor.week_start(args.week) if args.week else editor.next_week(args.root)
+    first = _week_start(args)
+    week = editor.week_start(args.week, first) if args.week else editor.next_week(args.root, first)
     path = args.root / "digests" / f"{week.isoformat()}.md"
     try:
         editor.write_new(path, editor.issue_text([]))

@@ -28,6 +28,7 @@ class Settings:
     recent_issues: int = 10
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
+    week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)
 
     @property
     def base_path(self) -> str:
@@ -51,6 +52,7 @@ class Settings:
 
 
 _STRINGS = ("title", "description", "base_url", "language", "issue_title")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def normalize_base_url(value: str) -> str | None:
@@ -97,7 +99,7 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
 def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
     values: dict = {}
     errors: list[SourceError] = []
-    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields"]
+    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start"]
 
     def fail(key: str, message: str) -> None:
         errors.append(SourceError(SETTINGS_FILE, _key_line(text, key), 1, f"{key}: {message}"))
@@ -118,6 +120,12 @@ def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
                 values["recent_issues"] = value
             else:
                 fail(key, f"expected a whole number, got {describe(value)}")
+        elif key == "week_start":
+            if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
+                values["week_start"] = WEEKDAYS.index(value.strip().lower())
+            else:
+                fail(key, f"expected a day of the week like \"monday\", got {value!r}"
+                     f"{suggest(str(value).lower(), list(WEEKDAYS))}")
         elif key == "extra_fields":
             if not isinstance(value, dict):
                 fail(key, "expected a table with 'paper' and/or 'issue' lists")

@@ -108,6 +108,7 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
     found: list[SourceError] = []
     papers, entries = _load_papers(root, settings, found, cache)
     issues = _load_issues(root, settings, papers, found)
+    found += _week_problems(issues, settings.week_start)
     if not any(e.severity == "error" for e in found):
         found += _unlisted_papers(papers, entries, issues)
     found += _drafts_in_published_issues(root, papers, issues)
@@ -229,6 +230,48 @@ def _issue_date(stem: str, rel: str, errors: list[SourceError]) -> dt.date | Non
     except ValueError as exc:
         errors.append(SourceError(rel, 1, 1, f"file name '{stem}' is not a valid date ({exc})"))
         return None
+
+
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+DAY_NAMES_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+
+
+def _week_problems(issues: list[Issue], first: int) -> list[SourceError]:
+    """Issues named for a day that does not start a week (a warning), and weeks that overlap (an error).
+
+    A file named for another weekday still describes a whole week, so it stays valid (FORMAT.md
+    never said which weekday); two issues whose seven days overlap would put a day in two weeks.
+    """
+    problems = []
+    off = {issue.week for issue in issues if issue.week.weekday() != first}
+    taken = {issue.week for issue in issues}
+    for earlier, later in zip(issues, issues[1:]):
+        if later.week - earlier.week >= dt.timedelta(days=7):
+            continue
+        culprit, other = (earlier, later) if earlier.week in off and later.week not in off else (later, earlier)
+        off.discard(culprit.week)  # one message for this file
+        problems.append(SourceError(culprit.source, 1, 1, (
+            f"the week of this issue ({week_label(culprit.week)}) overlaps the week of {other.source} "
+            f"({week_label(other.week)}); a day belongs to one issue only: {_rename_hint(culprit, first, taken)}"
+            f"or move its papers into {other.source} "
+            f"(두 이슈의 주가 겹칩니다: 파일 이름을 그 주의 첫날로 바꾸거나 한 이슈로 합치세요)")))
+    for issue in issues:
+        if issue.week in off:
+            problems.append(SourceError(issue.source, 1, 1, (
+                f"{issue.week.isoformat()} is a {DAY_NAMES[issue.week.weekday()]}, but weeks start on "
+                f"{DAY_NAMES[first]}: {_rename_hint(issue, first, taken)}or set week_start = "
+                f"\"{DAY_NAMES[issue.week.weekday()].lower()}\" in digestgen.toml "
+                f"(이슈 파일 이름은 그 주의 첫날({DAY_NAMES_KO[first]})이어야 합니다)"), "warning"))
+    return problems
+
+
+def _rename_hint(issue: Issue, first: int, taken: set[dt.date]) -> str:
+    """'rename to 2025-07-21.md, ' when the week's first day has no issue yet, else ''."""
+    start = issue.week - dt.timedelta(days=(issue.week.weekday() - first) % 7)
+    for candidate in (start, start + dt.timedelta(days=7)):
+        if candidate != issue.week and candidate not in taken:
+            return f"rename it to {candidate.isoformat()}.md, "
+    return ""
 
 
 def _drafts_in_published_issues(root: Path, papers: dict[str, Paper], issues: list[Issue]) -> list[SourceError]:

@@ -104,9 +104,9 @@ def replace_file(path: Path, text: str) -> None:
         raise
 
 
-def week_start(day: dt.date) -> dt.date:
-    """The Monday of `day`'s week (digest weeks run Monday to Sunday)."""
-    return day - dt.timedelta(days=day.weekday())
+def week_start(day: dt.date, first: int = 0) -> dt.date:
+    """The first day of `day`'s week, for weeks that start on weekday `first` (0 = Monday, the default)."""
+    return day - dt.timedelta(days=(day.weekday() - first) % 7)
 
 
 def issue_weeks(root: Path) -> list[dt.date]:
@@ -122,18 +122,18 @@ def issue_weeks(root: Path) -> list[dt.date]:
     return sorted(weeks)
 
 
-def issue_for(root: Path, day: dt.date) -> Path:
+def issue_for(root: Path, day: dt.date, first: int = 0) -> Path:
     """The issue file whose week holds `day`, or the path of a new one for that week."""
     for start in issue_weeks(root):
         if start <= day <= start + dt.timedelta(days=6):
             return root / DIGESTS_DIR / f"{start.isoformat()}.md"
-    return root / DIGESTS_DIR / f"{week_start(day).isoformat()}.md"
+    return root / DIGESTS_DIR / f"{week_start(day, first).isoformat()}.md"
 
 
-def next_week(root: Path) -> dt.date:
-    """The day after the latest issue's week, or this week's Monday if there is none."""
+def next_week(root: Path, first: int = 0) -> dt.date:
+    """The day after the latest issue's week, or the first day of this week if there is none."""
     weeks = issue_weeks(root)
-    return weeks[-1] + dt.timedelta(days=7) if weeks else week_start(dt.date.today())
+    return weeks[-1] + dt.timedelta(days=7) if weeks else week_start(dt.date.today(), first)
 
 
 def issue_text(ids: list[str]) -> str:
@@ -196,7 +196,7 @@ def add_to_issue(path: Path, ids: list[str]) -> list[str]:
 
 
 def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
-        say=print, warn=print, progress=None) -> bool:
+        say=print, warn=print, progress=None, first: int = 0) -> bool:
     """`digestgen add`: fetch each id from arXiv and write its record; True when every id worked."""
     from digestgen.arxivapi import FetchError, parse_id
 
@@ -245,7 +245,7 @@ def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
             written.append(file_stem(arxiv_id))
             say(f"wrote papers/{target.name}: {paper.title}")
     if issue_day is not None and written:
-        path = issue_for(root, issue_day)
+        path = issue_for(root, issue_day, first)
         try:
             added = add_to_issue(path, written)
         except EditError as exc:
