@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -34,38 +35,80 @@ class EditError(Exception):
     """A file could not be written or edited as asked."""
 
 
+# Characters a YAML stream may hold as they are; the rest (and YAML's extra line breaks) are escaped.
+_NOT_PRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                            "\U00010000-\U0010ffff]")
+
+
 def _quote(text: str) -> str:
-    """A YAML double-quoted scalar (JSON strings are valid YAML)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A YAML double-quoted scalar that reads back as exactly `text`, whatever it holds."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return '"' + _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}" if ord(m[0]) < 0x10000
+                                    else f"\\U{ord(m[0]):08x}", escaped) + '"'
 
 
-def _block(text: str, indent: str = "    ") -> str:
-    return "\n".join(indent + line if line.strip() else "" for line in text.splitlines())
+def _literal(key: str, text: str) -> str:
+    """`key: |` and `text` as a literal block at the top level: every character of prose is plain there."""
+    core = text.rstrip("\n")
+    trailing = len(text) - len(core)
+    lines = core.split("\n") if core else []
+    chomp = "-" if trailing == 0 else ("" if trailing == 1 else "+")
+    lead = next((line for line in lines if line.strip(" ")), "")
+    head = lines[: lines.index(lead) + 1] if lead else lines  # YAML finds the indentation on these lines
+    indicator = "2" if any(line.startswith(" ") for line in head) else ""
+    body = "".join(f"  {line}\n" if line else "\n" for line in lines + [""] * max(0, trailing - 1))
+    return f"{key}: |{indicator}{chomp}\n{body}"
+
+
+def text_field(key: str, text: str, indent: str = "  ") -> str:
+    """`key` and `text` as YAML lines at `indent`: a `|` block, so that `#`, `:`, quotes and brackets stay
+    text; a double-quoted line only when no block can hold the text exactly (e.g. a carriage return)."""
+    block = _literal(key, text)
+    try:
+        same = not _NOT_PRINTABLE.search(text) and yaml.load(block, Loader=Loader) == {key: text}
+    except yaml.YAMLError:
+        same = False
+    lines = block.splitlines(keepends=True) if same else [f"{key}: {_quote(text)}\n"]
+    return "".join(indent + line if line.strip("\n") else line for line in lines)
 
 
 def record_text(paper: Paper) -> str:
-    """A paper record for `paper`: English from arXiv, Korean left for the editor, marked draft."""
+    """A paper record for `paper`: English from arXiv, Korean left for the editor, marked draft.
+
+    Every text field is a `|` block; the Korean ones are commented-out blocks that line up when
+    the editor deletes their `# `, so a draft validates and a finished field needs no quoting.
+    """
     categories = ", ".join(f"{c} (primary)" if c == paper.primary_category else c for c in paper.categories)
-    authors = ", ".join(_quote(a) for a in paper.authors)
+    authors = "".join(f"  - {_quote(a)}\n" for a in paper.authors)
     return (
         f"# arXiv categories: {categories}\n"
-        f"# Written by `digestgen add`. Fill in the Korean text marked TODO, then delete `draft: true`.\n"
+        f"# Written by `digestgen add`. Text goes on the indented lines under `ko: |` or `en: |`, where\n"
+        f"# #, :, quotes and brackets are plain text. Fill in the Korean text marked TODO (delete the `# `\n"
+        f"# in front of its lines), then delete `draft: true`.\n"
         f"id: {_quote(file_stem(paper.id))}\n"
         f"draft: true  # a draft record is published only when finished; `digestgen validate` lists what is missing\n"
         f"title:\n"
-        f"  en: {_quote(paper.title)}\n"
-        f"  # TODO ko: 국문 제목\n"
-        f"# TODO summary:\n"
+        f"{text_field('en', paper.title)}"
+        f"  # TODO 국문 제목\n"
+        f"  # ko: |-\n"
+        f"  #   국문 제목\n"
+        f"# TODO 핵심 요약 한 문장 (선택)\n"
+        f"# tldr:\n"
+        f"#   ko: |-\n"
+        f"#     한 문장 요약\n"
+        f"# TODO 논문 소개\n"
+        f"# summary:\n"
         f"#   ko: |\n"
         f"#     논문 소개를 씁니다.\n"
         f"abstract:\n"
-        f"  en: |\n{_block(paper.abstract)}\n"
-        f"  # TODO ko: |\n"
+        f"{text_field('en', paper.abstract)}"
+        f"  # TODO 초록 번역\n"
+        f"  # ko: |\n"
         f"  #   초록 번역\n"
         f"links:\n"
         f"  paper: {paper.abs_url}\n"
         f"  pdf: {paper.pdf_url}\n"
-        f"authors: [{authors}]\n"
+        f"authors:{chr(10) + authors if authors else ' []' + chr(10)}"
         f"arxiv: {_quote(paper.id)}\n"
         f"published: {paper.published.isoformat()}\n"
         f"tags: []  # e.g. from the categories above\n"
@@ -140,7 +183,9 @@ def issue_text(ids: list[str]) -> str:
     """A new draft issue with an intro outline."""
     listed = "\n".join(f"  - {_quote(i)}" for i in ids)
     papers = f"papers:\n{listed}\n" if ids else "papers: []\n"
-    return f"---\ndraft: true  # delete this line to publish the issue\n{papers}---\n{INTRO_OUTLINE}"
+    title = ("# title: |-  # optional, instead of the site's issue title: delete the `# ` of this line and the next\n"
+             "#   이번 주의 제목\n")
+    return f"---\ndraft: true  # delete this line to publish the issue\n{title}{papers}---\n{INTRO_OUTLINE}"
 
 
 def add_to_issue(path: Path, ids: list[str]) -> list[str]:
