@@ -176,13 +176,18 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
 def _paper(stem: str, rel: str, data: dict, settings: Settings) -> Paper:
     extra = {k: data[k] for k in settings.extra_paper_fields if k in data}
     return Paper(
-        id=stem, source=rel, title=data["title"], summary=data.get("summary", {}), links=data["links"],
+        id=stem, source=rel, title=_one_line_text(data["title"]), summary=data.get("summary", {}), links=data["links"],
         draft=data.get("draft", False),
-        tldr=data.get("tldr", {}), abstract=data.get("abstract", {}), repos=tuple(data.get("repos", ())),
+        tldr=_one_line_text(data.get("tldr", {})), abstract=data.get("abstract", {}), repos=tuple(data.get("repos", ())),
         figures=tuple(Figure(f["src"], f.get("alt", "")) for f in data.get("figures", ())),
         authors=tuple(data.get("authors", ())), arxiv=data.get("arxiv"), published=data.get("published"),
         tags=tuple(data.get("tags", ())), extra=extra,
     )
+
+
+def _one_line_text(texts: dict[str, str]) -> dict[str, str]:
+    """Titles and one-line summaries without the line break that ends a `|` block."""
+    return {lang: text.strip() for lang, text in texts.items()}
 
 
 def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], errors: list[SourceError]) -> list[Issue]:
@@ -208,7 +213,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
             continue
         extra = {k: data[k] for k in settings.extra_issue_fields if k in data}
         issues.append(Issue(
-            week=week, source=rel, title=data.get("title", settings.issue_title),
+            week=week, source=rel, title=data.get("title", settings.issue_title).strip(),
             paper_ids=tuple(data.get("papers", ())), intro=parsed.body.strip("\n"),
             intro_line=parsed.body_line, draft=data.get("draft", False), extra=extra,
         ))
