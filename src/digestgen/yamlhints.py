@@ -135,9 +135,10 @@ def _unclosed_quote(lines, exc, line, col):
     if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
         start = exc.context_mark
         quote = _get(lines, start.line)[start.column:start.column + 1]
+        match = _KEY_LINE.match(_get(lines, start.line))
         return start.line, start.column, (
             f"the quote {quote} opened here is never closed, so YAML read the rest of the file as this "
-            f"value; close it at the end of the text, or drop the quotes and {_block()} "
+            f"value; close it at the end of the text, or drop the quotes and {_block(match and match['key'])} "
             f"(따옴표가 닫히지 않았습니다: 닫는 따옴표를 넣거나 `|` 블록으로 쓰세요)")
     for n in range(line - 1, -1, -1):
         match = _KEY_LINE.match(_get(lines, n))
@@ -180,8 +181,9 @@ def _extra_closing(lines, exc, line, col):
     char = _get(lines, line)[col:col + 1]
     if char not in ("]", "}") or exc.problem != "did not find expected key":
         return None
+    match = _KEY_LINE.match(_get(lines, line))
     return line, col, (f"an extra '{char}' that closes nothing; delete it, or if this value is prose, "
-                       f"{_block()} (닫는 괄호 '{char}'가 남습니다)")
+                       f"{_block(match and match['key'])} (닫는 괄호 '{char}'가 남습니다)")
 
 
 def _starts_with_indicator(lines, exc, line, col):
@@ -290,7 +292,7 @@ def _under_indented_block(lines, exc, line, col):
                 return None  # the block ended on purpose
             header = n + 1
             return m, _indent(lines[m]), (
-                f"this line is indented {_indent(lines[m])} spaces, less than the {inner} of the `|` block "
+                f"this line is indented {_spaces(_indent(lines[m]))}, less than the {inner} of the `|` block "
                 f"started on line {header}, so YAML ended the block before it and could not read this line: "
                 f"indent it by {inner} spaces like the lines above "
                 f"(들여쓰기가 위 줄보다 적어 블록이 여기서 끝났습니다: {inner}칸 들여쓰세요)")
@@ -352,13 +354,16 @@ def _misaligned_key(lines, exc, line, col):
     if exc.context != "while parsing a block mapping" or exc.problem != "did not find expected key":
         return None
     here = _KEY_LINE.match(_get(lines, line))
-    start = exc.context_mark
-    if not here or start is None:
+    above = _previous(lines, line)
+    if not here or above < 0:
         return None
     return line, col, (
-        f"this key is indented {_indent(lines[line])} spaces, but the keys of the mapping that starts on "
-        f"line {start.line + 1} are indented {start.column}: line them up "
-        f"(같은 수준의 키는 들여쓰기를 맞추세요)")
+        f"this key is indented {_spaces(_indent(lines[line]))}, like no key above it (the key on line {above + 1} "
+        f"is indented {_indent(lines[above])}): keys of one mapping line up (같은 수준의 키는 들여쓰기를 맞추세요)")
+
+
+def _spaces(count: int) -> str:
+    return f"{count} space" if count == 1 else f"{count} spaces"
 
 
 _RULES = [
