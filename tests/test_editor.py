@@ -55,7 +55,7 @@ def test_add_writes_draft_records_in_one_request(make_repo, api):
     assert "    Models that write their own fine-tuning data: \"self-edits\"." in text
     assert "draft: true" in text and "  paper: https://arxiv.org/abs/2506.10943" in text
     assert "  pdf: https://arxiv.org/pdf/2506.10943" in text and "published: 2025-06-12" in text
-    assert 'authors: ["Adam Zweiger", "Jyothish Pari"]' in text
+    assert 'authors:\n  - "Adam Zweiger"\n  - "Jyothish Pari"\n' in text
     old = (root / "papers/hep-th_9901001.yaml").read_text(encoding="utf-8")
     assert 'arxiv: "hep-th/9901001"' in old and 'id: "hep-th_9901001"' in old
 
@@ -65,7 +65,7 @@ def test_added_drafts_validate_with_notes_and_stay_unpublished(make_repo, api, t
     assert add(root, api, "2506.10943").returncode == 0
     checked = run_cli("validate", "--root", str(root))
     assert checked.returncode == 0, checked.stderr
-    assert ("papers/2506.10943.yaml:4:1: note: draft: draft record; still missing title.ko, summary.ko, "
+    assert ("papers/2506.10943.yaml:6:1: note: draft: draft record; still missing title.ko, summary.ko, "
             "abstract.ko") in checked.stderr
     built = run_cli("build", "--root", str(root), "--out", str(tmp_path / "s"), "--no-search")
     assert built.returncode == 0 and not (tmp_path / "s/papers/2506.10943").exists()
@@ -110,7 +110,9 @@ def test_add_creates_a_draft_issue(make_repo, api):
     root = make_repo()
     assert add(root, api, "2506.10943", "--issue", "2025-08-06").returncode == 0
     text = (root / "digests/2025-08-04.md").read_text()
-    assert text.startswith('---\ndraft: true  # delete this line to publish the issue\npapers:\n  - "2506.10943"\n---\n')
+    assert text.startswith('---\ndraft: true  # delete this line to publish the issue\n'
+                           "# title: |-  # optional, instead of the site's issue title: delete the `# ` of this line "
+                           'and the next\n#   이번 주의 제목\npapers:\n  - "2506.10943"\n---\n')
     assert run_cli("validate", "--root", str(root)).returncode == 0
 
 

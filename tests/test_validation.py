@@ -71,11 +71,16 @@ CASES = [
     ("duplicate key", {P: paper(title="title:\n  ko: 가\n  ko: 나\n")},
      [f"{P}:3:3: error: duplicate key 'ko' (first at line 2)"]),
     ("tab indentation", {P: "title:\n\tko: 가\n"},
-     [f"{P}:2:1: error: YAML syntax: a tab character; YAML indents with spaces only"]),
+     [f"{P}:2:1: error: YAML syntax: a tab in the indentation; YAML indents with spaces only: replace the tab "
+      "with spaces (탭 대신 스페이스로 들여쓰세요)"]),
     ("unclosed quote", {P: 'title: "abc\nsummary: x\n'},
-     [f"{P}:3:1: error: YAML syntax: while scanning a quoted scalar found unexpected end of stream"]),
+     [f"{P}:1:8: error: YAML syntax: the quote \" opened here is never closed, so YAML read the rest of the file "
+      "as this value; close it at the end of the text, or drop the quotes and write the text as a `|` block "
+      "(`title: |`, then the text on the lines below, indented) (따옴표가 닫히지 않았습니다: 닫는 따옴표를 넣거나 "
+      "`|` 블록으로 쓰세요) [YAML stopped at line 3:1: while scanning a quoted scalar found unexpected end of stream]"]),
     ("bad indentation", {P: "title:\n  ko: a\n en: b\n"},
-     [f"{P}:3:2: error: YAML syntax: while parsing a block mapping did not find expected key"]),
+     [f"{P}:3:2: error: YAML syntax: this key is indented 1 space, like no key above it (the key on line 2 is "
+      "indented 2): keys of one mapping line up (같은 수준의 키는 들여쓰기를 맞추세요)"]),
     ("top-level list", {P: "- a\n- b\n"},
      [f"{P}:1:1: error: expected a paper record (a mapping with title, summary and links), got a list"]),
     ("empty file", {P: ""}, [f"{P}:1:1: error: file is empty; expected a paper record"]),
@@ -111,7 +116,9 @@ CASES = [
     ("front matter is a list", {I: "---\n- a\n---\n"},
      [f"{I}:2:1: error: expected front matter (a mapping with title, papers, draft), got a list"]),
     ("front matter syntax error", {I: "---\ntitle: [x\n---\n"},
-     [f"{I}:3:1: error: YAML syntax: while parsing a flow sequence did not find expected ',' or ']'"]),
+     [f"{I}:2:8: error: YAML syntax: the '[' opened here is not closed on its line, so YAML read on into line 3: "
+      "add the closing ']', or write the list or mapping in block style, one item per line (괄호 '['가 닫히지 "
+      "않았습니다) [YAML stopped at line 3:1: while parsing a flow sequence did not find expected ',' or ']']"]),
     ("impossible date in file name", {"digests/2024-13-01.md": "---\npapers: []\n---\n"},
      ["digests/2024-13-01.md:1:1: error: file name '2024-13-01' is not a valid date (month must be in 1..12)"]),
     ("file name not a date", {"digests/week-30.md": "---\npapers: []\n---\n"},

@@ -199,8 +199,8 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
     try:
         node = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
-        hint = explain(text, exc)
-        return doc, [SourceError(path, hint.line + 1 + line_offset, hint.col + 1, f"YAML syntax: {hint.message}")]
+        hint = explain(text, exc, line_offset)
+        return doc, [SourceError(path, hint.line + 1, hint.col + 1, f"YAML syntax: {hint.message}")]
     except yaml.reader.ReaderError as exc:  # control characters and the like
         before = text[: exc.position]
         line, col = before.count("\n") + 1, exc.position - (before.rfind("\n") + 1) + 1

@@ -53,9 +53,30 @@ class Hint:
     message: str
 
 
-def explain(text: str, exc: yaml.MarkedYAMLError) -> Hint:
-    """The editor's mistake behind `exc`, located and explained (or the parser's words)."""
-    lines = text.split("\n")
+@dataclass(frozen=True)
+class _Mark:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """The parts of a MarkedYAMLError the rules read, with lines counted in the whole file."""
+
+    context: str | None
+    context_mark: _Mark | None
+    problem: str | None
+    problem_mark: _Mark | None
+
+
+def explain(text: str, error: yaml.MarkedYAMLError, line_offset: int = 0) -> Hint:
+    """The editor's mistake behind `error`, located and explained (or the parser's words).
+
+    `text` starts on line `line_offset` of its file (front matter); the hint's line, and the
+    lines its message names, count from the file's first line (0-based for the hint)."""
+    lines = [""] * line_offset + text.split("\n")
+    shift = (lambda m: _Mark(m.line + line_offset, m.column) if m is not None else None)
+    exc = _Problem(error.context, shift(error.context_mark), error.problem, shift(error.problem_mark))
     problem, context = exc.problem_mark, exc.context_mark
     line = problem.line if problem else (context.line if context else 0)
     col = problem.column if problem else (context.column if context else 0)
