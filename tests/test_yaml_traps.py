@@ -208,7 +208,7 @@ def test_comment_warnings_name_the_line_where_the_text_ends(make_repo):
     lines = run_cli("validate", "--root", str(root)).stderr.splitlines()[:-1]
     assert [line.split(": warning: ")[0] for line in lines] == [f"{I}:2:16", f"{P}:7:14"]
     assert "title: ' #' starts a YAML comment, so the text ends at '이번 주 특집' and '# 편집자 메모'" in lines[0]
-    assert "tldr.ko: ' #' starts a YAML comment, so the text ends at '되풀이해 다듬는' and '#에이전트'" in lines[1]
+    assert "tldr.ko: ' #' starts a YAML comment, so the text ends at '초안을 검색으로 되풀이해 다듬는' and '#에이전트'" in lines[1]
 
 
 def test_deliberate_comments_are_not_reported(make_repo):
