@@ -342,3 +342,22 @@ def test_readme_and_format_examples_are_block_style_and_valid(make_repo):
                       I: '---\npapers:\n  - "2507.16075"\n  - "2506.10943"\n---\n'})
     done = run_cli("validate", "--root", str(root), "--strict")
     assert done.returncode == 0, done.stderr
+
+
+FRAGMENTS = st.lists(st.sampled_from([
+    "title:", "  ko: ", "  en: ", "ko: |", "    ", "  ", "\t", "- ", "  - ", "#", " #", ": ", ":", '"', "'", "[", "]",
+    "{", "}", ",", "|", ">", "*", "&a", "!", "`", "@", "%", "---", "...", "글", "text", "\n", "\n", "\n",
+]), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(parts=FRAGMENTS, offset=st.integers(0, 3))
+def test_any_yaml_gets_located_messages_never_an_exception(parts, offset):
+    from digestgen.sources import parse_yaml
+
+    text = "".join(parts)
+    doc, problems = parse_yaml(text, P, line_offset=offset)
+    last = offset + text.count("\n") + 2
+    for problem in problems:
+        assert offset + 1 <= problem.line <= last and problem.col >= 1, problem
+        assert "\n" not in problem.message

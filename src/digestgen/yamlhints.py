@@ -297,6 +297,7 @@ def _glued_colon(lines, exc, line, col):
 
 def _under_indented_block(lines, exc, line, col):
     """A line of a `|` block indented less than the lines before it: the block ended there."""
+    line = min(line, len(lines) - 1)  # the end of the text is one line past its last
     for n in range(line, -1, -1):
         if not _BLOCK_HEADER.match(_get(lines, n)):
             continue
