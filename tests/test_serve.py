@@ -90,7 +90,7 @@ def test_open_pages_reload_and_show_errors(preview):
         paper.write_text("title: [unclosed\n", encoding="utf-8")
         overlay = page.locator("#digestgen-overlay")
         overlay.wait_for(timeout=30000)
-        assert "papers/2507.16075.yaml:2:1: error: YAML syntax" in overlay.inner_text()
+        assert "papers/2507.16075.yaml:1:8: error: YAML syntax: the '[' opened here is not closed" in overlay.inner_text()
         paper.write_text(GOOD_PAPER, encoding="utf-8")
         overlay.wait_for(state="detached", timeout=30000)
         page.locator("h1", has_text="딥 리서처").wait_for()
