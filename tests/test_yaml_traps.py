@@ -361,3 +361,19 @@ def test_any_yaml_gets_located_messages_never_an_exception(parts, offset):
     for problem in problems:
         assert offset + 1 <= problem.line <= last and problem.col >= 1, problem
         assert "\n" not in problem.message
+
+
+def test_quote_that_swallows_the_next_key_is_a_warning_and_the_record_is_kept(make_repo, tmp_path):
+    root = make_repo(record(l3='  ko: "테스트 시점 확산 기반', l4='  en: Deep Researcher"'))
+    message = (f"{P}:3:7: {{}}: title.ko: the quote \" opened here closes only on line 4, so YAML read line 4 "
+               "('en: Deep Researcher\"') as part of this text: close the quote on this line, or drop the quotes "
+               "and write the text as a `|` block (따옴표가 이 줄에서 닫히지 않아 다음 줄까지 글로 읽혔습니다)")
+    out = tmp_path / "site"
+    for intro in ("첫 소개 글", "고친 소개 글"):  # the second build reads the record from the cache
+        write(root, {I: GOOD_ISSUE.replace("이번 주의 소개 글입니다.", intro)})
+        built = run_cli("build", "--root", str(root), "--out", str(out), "--no-search")
+        assert built.returncode == 0, built.stderr
+        assert message.format("warning") in built.stderr.splitlines()
+    assert (out / "papers/2507.16075/index.html").exists()  # a warning never drops the paper
+    strict = run_cli("validate", "--root", str(root), "--strict")
+    assert strict.returncode == 1 and strict.stderr.splitlines() == [message.format("error"), "digestgen: 1 error"]

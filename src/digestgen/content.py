@@ -164,10 +164,10 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
         if data is not None and "id" in data and data["id"] != stem:
             ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
         errors += ck.errors
-        if data is None or problems or any(e.severity == "error" for e in ck.errors):
+        if data is None or any(e.severity == "error" for e in problems + ck.errors):
             continue
         papers[stem] = _paper(stem, rel, data, settings)
-        entries[stem] = {"paper": papers[stem], "problems": ck.errors, "root": doc.where(())}
+        entries[stem] = {"paper": papers[stem], "problems": problems + ck.errors, "root": doc.where(())}
         if cache is not None:
             cache.put(rel, key, entries[stem])
     return papers, entries
@@ -209,7 +209,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
                 if pid not in papers and pid not in known_ids:
                     ck.fail(("papers", index), f"no paper '{pid}'{suggest(pid, known_ids)}")
         errors += ck.errors
-        if data is None or week is None or problems or any(e.severity == "error" for e in ck.errors):
+        if data is None or week is None or any(e.severity == "error" for e in problems + ck.errors):
             continue
         extra = {k: data[k] for k in settings.extra_issue_fields if k in data}
         issues.append(Issue(

@@ -28,6 +28,7 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 
 _NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _STR_TAG = "tag:yaml.org,2002:str"
+_KEY_LINE = re.compile(r"^( *)(?:- +)?[A-Za-z0-9_.-]+:(?: |$)")
 
 
 @dataclass
@@ -143,9 +144,28 @@ class _Walker:
             col = end.column + len(rest) - len(stripped)
             self.doc.comments[path] = (end.line + 1 + self.line_offset, col + 1, stripped.rstrip())
 
+    def swallowed_keys(self, node: yaml.ScalarNode, path: DocPath) -> None:
+        """A quoted value that runs over a `key:` line: most likely a quote left open."""
+        start, end = node.start_mark, node.end_mark
+        opening = self.lines[start.line] if start.line < len(self.lines) else ""
+        indent = len(opening) - len(opening.lstrip(" "))
+        for row in range(start.line + 1, min(end.line + 1, len(self.lines))):
+            match = _KEY_LINE.match(self.lines[row])
+            if match and len(match[1]) <= indent:
+                line, col = self.mark(node)
+                self.errors.append(SourceError(self.doc.path, line, col, (
+                    f"{dotted(path)}: the quote {node.style} opened here closes only on line "
+                    f"{end.line + 1 + self.line_offset}, so YAML read line {row + 1 + self.line_offset} "
+                    f"('{_short(self.lines[row])}') as part of this text: close the quote on this line, or "
+                    f"drop the quotes and write the text as a `|` block (따옴표가 이 줄에서 닫히지 않아 "
+                    f"다음 줄까지 글로 읽혔습니다)"), "warning"))
+                return
+
     def scalar(self, node: yaml.ScalarNode, path: DocPath) -> Any:
         if not node.style and node.tag == _STR_TAG and path:
             self.note_comment(node, path)
+        if node.style in ("'", '"') and node.end_mark.line > node.start_mark.line and path:
+            self.swallowed_keys(node, path)
         if node.tag in _NUMBER_TAGS:
             self.doc.number_text[path] = node.value
         try:
