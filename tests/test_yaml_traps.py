@@ -129,6 +129,17 @@ TRAPS = [
      f"this indentation as a new key (and finds no ':'): {BLOCK.format('ko')}, or indent this line further than "
      "'ko' (여러 줄의 글은 `|` 블록으로 쓰세요) [YAML stopped at line 8:1: while scanning a simple key could not "
      "find expected ':']"),
+    ("a second paragraph of a plain value", record(l6="  ko: 초안을 검색으로 되풀이해\n    다듬는 에이전트.\n\n  둘째 문단."),
+     f"{P}:9:3: error: YAML syntax: this line continues the text of 'ko' from line 6, but YAML reads a line at "
+     f"this indentation as a new key (and finds no ':'): {BLOCK.format('ko')}, or indent this line further than "
+     "'ko' (여러 줄의 글은 `|` 블록으로 쓰세요) [YAML stopped at line 10:1: while scanning a simple key could not "
+     "find expected ':']"),
+    ("the text of a | block at the key's indentation", record(l9="  첫 문단입니다. 연구 보고서 작성을", l10=None,
+                                                               l11=None, l12=None, l13=None),
+     f"{P}:9:3: error: YAML syntax: this line is not indented more than 'ko:' on line 8, so it is not part of the "
+     "`|` block of 'ko' (YAML reads it as a key, and finds no ':'): indent it, and the text after it, by 4 spaces "
+     "(글은 키보다 더 들여써야 합니다: 4칸 들여쓰세요) [YAML stopped at line 10:1: while scanning a simple key "
+     "could not find expected ':']"),
     ("Markdown code at the start of a value", record(l6="  ko: `TTD-DR`은 초안을 다듬는 에이전트."),
      f"{P}:6:7: error: YAML syntax: the value of 'ko' starts with '`', which YAML reads as a reserved character, "
      "not as text: quote the whole value (ko: '`TTD-DR`은 초안을 다듬는 에이전트.'), or "

@@ -340,15 +340,26 @@ def _mixed_list_and_map(lines, exc, line, col):
 
 
 def _text_line_without_key(lines, exc, line, col):
-    """A line of text that YAML reads as a key: a plain value continued at the key's indentation."""
+    """A line of text that YAML reads as a key: a plain value continued at the key's indentation,
+    or the text of `ko: |` (or of an empty `ko:`) not indented more than `ko:`."""
     if exc.problem != "could not find expected ':'" or exc.context_mark is None:
         return None
     n = exc.context_mark.line
-    prev = _previous(lines, n)
-    match = _KEY_LINE.match(_get(lines, prev))
-    if match and match["value"].strip() and match["value"][:1] not in "|>'\"[{&*!":
+    owner = _previous(lines, n)
+    while owner >= 0 and _indent(lines[owner]) > _indent(_get(lines, n)):
+        owner = _previous(lines, owner)  # lines of the value above, more indented than this one
+    match = _KEY_LINE.match(_get(lines, owner))
+    value = match["value"].strip() if match else ""
+    if match and (not value or value[0] in "|>"):
+        what = f"part of the `{value[0]}` block of '{match['key']}'" if value else f"the value of '{match['key']}'"
         return n, exc.context_mark.column, (
-            f"this line continues the text of '{match['key']}' from line {prev + 1}, but YAML reads a line "
+            f"this line is not indented more than '{match['key']}:' on line {owner + 1}, so it is not {what} "
+            f"(YAML reads it as a key, and finds no ':'): indent it, and the text after it, by "
+            f"{_indent(lines[owner]) + 2} spaces "
+            f"(글은 키보다 더 들여써야 합니다: {_indent(lines[owner]) + 2}칸 들여쓰세요)")
+    if match and value[0] not in "'\"[{&*!":
+        return n, exc.context_mark.column, (
+            f"this line continues the text of '{match['key']}' from line {owner + 1}, but YAML reads a line "
             f"at this indentation as a new key (and finds no ':'): {_block(match['key'])}, or indent this line "
             f"further than '{match['key']}' (여러 줄의 글은 `|` 블록으로 쓰세요)")
     return n, exc.context_mark.column, (
