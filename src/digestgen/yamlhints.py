@@ -22,6 +22,7 @@ _BLOCK_HEADER = re.compile(r"^(?P<indent> *)(?:- +)?(?:[A-Za-z0-9_.-]+: +)?[|>][
 
 KO_BLOCK = "글은 `|` 블록으로 쓰세요"
 
+
 def _block(key: str | None = None) -> str:
     """The advice for prose: a literal block, in which no character is special."""
     return f"write the text as a `|` block (`{key or 'key'}: |`, then the text on the lines below, indented)"
@@ -46,7 +47,7 @@ _INDICATORS = {
 
 @dataclass(frozen=True)
 class Hint:
-    """A syntax problem explained: 0-based line and column in the parsed text, and the message."""
+    """A syntax problem explained: 0-based line (in the file) and column, and the message."""
 
     line: int
     col: int
