@@ -353,6 +353,11 @@ def test_readme_and_format_examples_are_block_style_and_valid(make_repo):
                       I: '---\npapers:\n  - "2507.16075"\n  - "2506.10943"\n---\n'})
     done = run_cli("validate", "--root", str(root), "--strict")
     assert done.returncode == 0, done.stderr
+    # The README's sample message is the one a colon in a title gives.
+    write(root, {"papers/2506.10943.yaml": example.replace("    자가 적응 언어 모델", "  ko: 지식 증류: 작은 언어 모델")
+                 .replace("title:\n  ko: |\n", "title:\n")})
+    shown = re.search(r"^papers/2506\.10943\.yaml:2:12: error: .*$", readme, re.M)[0]
+    assert run_cli("validate", "--root", str(root)).stderr.splitlines()[0] == shown
 
 
 FRAGMENTS = st.lists(st.sampled_from([
