@@ -313,11 +313,20 @@ def run_export(args: argparse.Namespace) -> int:
     view = export.find_issue(digest, args.week)
     if view is None:
         raise UsageError(f"no {'' if args.drafts else 'published '}issue for the week of {args.week.isoformat()}")
-    text = export.export(renderer(args.root, settings, digest), settings, view, args.format)
-    if args.out is None:
-        sys.stdout.write(text)
+    render = renderer(args.root, settings, digest)
+    if args.format == "discourse":
+        texts = export.discourse_posts(render, settings, view)
     else:
-        editor.replace_file(args.out, text) if args.out.exists() else editor.write_new(args.out, text)
+        texts = [export.export(render, settings, view, args.format)]
+    if args.out is None:
+        sys.stdout.write(export.joined(texts))
+        if len(texts) > 1:
+            print(f"digestgen: the post is split into {len(texts)} posts (max_post_length "
+                  f"{settings.max_post_length:,}): post the first, then each reply in order", file=sys.stderr)
+        return EXIT_OK
+    for path, text in zip(export.part_paths(args.out, len(texts)), texts):
+        editor.replace_file(path, text) if path.exists() else editor.write_new(path, text)
+        _say(args)(f"wrote {path} ({len(text):,} characters)")
     return EXIT_OK
 
 

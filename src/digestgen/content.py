@@ -23,6 +23,9 @@ ISSUE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class Figure:
     src: str
     alt: str = ""
+    site_path: str | None = None  # a local image: its content-hashed copy in the site ('figures/x.1a2b3c4d5e.png')
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
