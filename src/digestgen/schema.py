@@ -105,6 +105,20 @@ class Str(Kind):
         return schema
 
 
+class Int(Kind):
+    def __init__(self, what: str = "a whole number"):
+        self.what = what
+
+    def check(self, value, path, ck):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            ck.fail(path, f"expected {self.what}, got {describe(value)}")
+            return None
+        return value
+
+    def json_schema(self):
+        return {"type": "integer", "minimum": 1}
+
+
 class Url(Kind):
     def check(self, value, path, ck):
         if not isinstance(value, str):
@@ -328,6 +342,12 @@ ISSUE = Record(
         "papers": Field(ListOf(Str("a paper id", PAPER_ID, "a valid paper id"), unique=True),
                         doc="Paper ids in the order shown"),
         "draft": Field(Bool(), doc="Drafts are built only with --drafts"),
+        "discourse": Field(Record({
+            "topic": Field(Int("a topic id"), required=True, doc="The forum topic of this issue"),
+            "posts": Field(ListOf(Int("a post id"), unique=True),
+                           doc="The topic's first post and the replies that carry the rest of the issue"),
+        }, what="a mapping with the forum's topic (and post) ids"),
+            doc="Where `digestgen post` published this issue (written by `post` and `import`)"),
     },
     what="front matter (a mapping with title, papers, draft)",
 )
