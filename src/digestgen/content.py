@@ -65,6 +65,7 @@ class Issue:
     intro_line: int
     draft: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    discourse: dict[str, Any] | None = None  # {topic: N, posts: [...]}, as `digestgen post` recorded it
 
     @property
     def slug(self) -> str:
@@ -213,6 +214,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
             week=week, source=rel, title=data.get("title", settings.issue_title),
             paper_ids=tuple(data.get("papers", ())), intro=parsed.body.strip("\n"),
             intro_line=parsed.body_line, draft=data.get("draft", False), extra=extra,
+            discourse=data.get("discourse"),
         ))
     return sorted(issues, key=lambda issue: issue.week)
 

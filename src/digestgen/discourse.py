@@ -2,7 +2,8 @@
 
 Requests go through `requests` with a timeout. Reads are retried with exponential backoff on
 5xx answers, timeouts and connection errors, and topics are asked for at most one every DELAY
-seconds (DIGESTGEN_DISCOURSE_DELAY, default 1), like `add` with arXiv. Writes are retried only
+seconds (DIGESTGEN_DISCOURSE_DELAY, default 1), like `add` with arXiv; the timeout is
+DIGESTGEN_DISCOURSE_TIMEOUT (default 20 seconds). Writes are retried only
 when the request surely did not reach the forum (connection refused) or the forum says it is
 overloaded (429, 502, 503, 504), so that a post is never created twice.
 
@@ -58,6 +59,7 @@ class Client:
     def __post_init__(self):
         self.base = self.base.rstrip("/")
         self.delay = float(os.environ.get("DIGESTGEN_DISCOURSE_DELAY", self.delay))
+        self.timeout = float(os.environ.get("DIGESTGEN_DISCOURSE_TIMEOUT", self.timeout))
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"

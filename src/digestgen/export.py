@@ -215,18 +215,22 @@ _LINE_END = re.compile(r"</li>|<br\s*/?>|</tr>")
 
 
 def paragraphs(html: str) -> str:
-    """Rendered HTML as plain text that keeps its paragraphs (a blank line between blocks) and
-    list items (one per line, with '- ')."""
+    """Rendered HTML as plain text that keeps its paragraphs (a blank line between blocks), list
+    items (one per line, with '- ') and code blocks (lines and indentation as written)."""
     import html as html_lib
 
-    text = _LINE_END.sub("\n", _ITEM.sub("\x00- ", _BLOCK_CLOSE.sub("\n\n", html)))
+    def keep_code(match: re.Match) -> str:
+        return match[0].replace("\n", "\x01").replace(" ", "\x02")
+
+    html = re.sub(r"<pre[^>]*>.*?</pre>", keep_code, html, flags=re.S).replace("\n", " ")
+    text = _LINE_END.sub("\n", _ITEM.sub("- ", _BLOCK_CLOSE.sub("\n\n", html)))
     text = html_lib.unescape(re.sub(r"<[^>]+>", "", text))
     blocks = []
     for block in re.split(r"\n\s*\n", text):
-        lines = [" ".join(line.split()) for line in block.split("\n")]
-        lines = [line.replace("\x00", "") for line in lines if line.strip(" \x00")]
+        lines = [" ".join(line.split()).replace("\x02", " ") for line in block.split("\n")]
+        lines = [line.replace("\x01", "\n").rstrip() for line in lines if line.strip()]
         if lines:
-            blocks.append("\n".join(lines))
+            blocks.append("\n".join(lines).strip("\n"))
     return "\n\n".join(blocks)
 
 

@@ -394,6 +394,7 @@ def parse(source: Source) -> ImportedIssue:
         problems.append(Problem(source.name.removesuffix(" (cooked)") if source.tags_line > 1 else source.name,
                                 source.tags_line, f"topic tags not imported ({', '.join(source.tags)}); "
                                 "paper records take their own `tags`"))
+    problems.sort(key=lambda p: p.line)
     intro_md = markdown(intro)
     mapped = [f"week {week.isoformat()} from the title", f"intro: {len(intro)} block(s)"]
     return ImportedIssue(week, match[4].strip(), intro_md, papers, problems, mapped)
@@ -483,7 +484,7 @@ def _match_tldrs(items: list[Tag], papers: list[ImportedPaper], report) -> None:
     lines = []
     for item in items:
         strong = item.find(["strong", "b"])
-        lines.append((item, strong.get_text(" ", strip=True) if strong else "", markdown(list(item.children))))
+        lines.append((strong or item, strong.get_text(" ", strip=True) if strong else "", markdown(list(item.children))))
     free = list(range(len(lines)))
     for paper in papers:
         titles = f"{paper.title_en} {paper.title_ko}".lower()
