@@ -141,6 +141,27 @@ class Url(Kind):
         return {"type": "string", "format": "uri", "pattern": "^https?://[^\\s]+$"}
 
 
+class FigureSrc(Kind):
+    """An image: an http(s) URL, or a path inside the repository ('figures/2507.16075-1.png').
+    Whether the file exists is checked by the loader, which knows the repository."""
+
+    def check(self, value, path, ck):
+        if isinstance(value, str) and value and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value):
+            parts = value.split("/")
+            if value != value.strip() or "\\" in value or value.startswith("/") or any(
+                    c.isspace() and c != " " or ord(c) < 32 for c in value):
+                ck.fail(path, f"'{value}' is not an http(s) URL or a relative path like figures/fig1.png")
+                return None
+            if ".." in parts or "" in parts or "." in parts:
+                ck.fail(path, f"'{value}' must be a plain path inside the repository (no '..', '.' or '//')")
+                return None
+            return value
+        return Url().check(value, path, ck)
+
+    def json_schema(self):
+        return {"type": "string", "anyOf": [{"pattern": "^https?://[^\\s]+$"}, {"pattern": "^(?![/.])(?!.*\\.\\./)[^:\\\\]+$"}]}
+
+
 class Bool(Kind):
     def check(self, value, path, ck):
         if not isinstance(value, bool):
@@ -323,7 +344,8 @@ PAPER = Record(
                              required=("paper",)), required=True, doc="Label -> URL; `paper` is required"),
         "repos": Field(ListOf(Url(), unique=True), doc="더 읽어보기: code, project pages, datasets"),
         "figures": Field(ListOf(Record({
-            "src": Field(Url(), required=True, doc="Image URL"),
+            "src": Field(FigureSrc(), required=True,
+                         doc="Image URL, or a path in the repository (figures/x.png), copied into the site"),
             "alt": Field(Str("alt text"), doc="Text alternative for the image"),
         }, what="a figure mapping with src and alt")), doc="Images; the first is the social-card image"),
         "authors": Field(ListOf(Str("an author name")), doc="Author names in order"),
