@@ -356,6 +356,11 @@ def run_export(args: argparse.Namespace) -> int:
     for path, text in zip(export.part_paths(args.out, len(texts)), texts):
         editor.replace_file(path, text) if path.exists() else editor.write_new(path, text)
         _say(args)(f"wrote {path} ({len(text):,} characters)")
+    stale = export.part_paths(args.out, len(texts) + 1)[-1]
+    if len(texts) > 1 or args.format == "discourse":
+        if stale.exists():
+            print(f"digestgen: warning: {stale} is left from an earlier export; this post has "
+                  f"{len(texts)} part(s)", file=sys.stderr)
     return EXIT_OK
 
 
