@@ -6,7 +6,7 @@
   `max_post_length` is refused with 422 and Discourse's error list.
 - PUT /posts/{id}.json with {"post": {"raw": ...}}; DELETE /posts/{id}.json.
 Writes need the `Api-Key` and `Api-Username` headers (403 otherwise). `faults` is a list of
-HTTP statuses (or "slow") that the next requests get instead of an answer.
+HTTP statuses (or "slow", or None for a normal answer) that the next requests get in turn.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def _handler(forum: Forum):
             if not forum.faults:
                 return False
             fault = forum.faults.pop(0)
+            if fault is None:  # this request goes through
+                return False
             if fault == "slow":
                 time.sleep(3)
                 return False

@@ -340,6 +340,21 @@ def test_post_fails_cleanly_and_writes_nothing(tmp_path):
     assert tree(root) == before and "Traceback" not in offline.stderr
 
 
+def test_post_that_fails_half_way_records_what_exists_and_continues(tmp_path):
+    with discourse_server.running() as forum:
+        root = _forum_repo(tmp_path, forum, limit=1000)
+        forum.faults = [None, 500]  # the topic is created, the first reply fails
+        done = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, env=_env(**AUTH))
+        assert done.returncode == 1 and "HTTP 500" in done.stderr and "posting again continues" in done.stderr
+        topic = next(iter(forum.titles))
+        first = next(iter(forum.posts))
+        assert _front(root / "digests/2026-06-08.md")["discourse"] == {"topic": topic, "posts": [first]}
+        again = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, env=_env(**AUTH))
+        assert again.returncode == 0, again.stderr
+        assert len(forum.titles) == 1 and len(forum.posts) == 3
+        assert _front(root / "digests/2026-06-08.md")["discourse"] == {"topic": topic, "posts": sorted(forum.posts)}
+
+
 def test_discourse_front_matter_is_checked(make_repo):
     root = make_repo({"digests/2025-07-21.md": "---\npapers: [\"2507.16075\"]\ndiscourse: {topic: x, postz: []}\n---\n글\n"})
     done = run_cli("validate", "--root", str(root))
