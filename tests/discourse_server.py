@@ -4,7 +4,8 @@
 - POST /posts.json: a new topic (`title`, `raw`, `category`) or a reply (`topic_id`, `raw`);
   answers like Discourse ({"id", "topic_id", "post_number", "raw", ...}); a raw longer than
   `max_post_length` is refused with 422 and Discourse's error list.
-- PUT /posts/{id}.json with {"post": {"raw": ...}}; DELETE /posts/{id}.json.
+- PUT /posts/{id}.json with {"post": {"raw": ...}}; PUT /t/{id}.json with {"title": ...};
+  DELETE /posts/{id}.json.
 Writes need the `Api-Key` and `Api-Username` headers (403 otherwise). `faults` is a list of
 HTTP statuses (or "slow", or None for a normal answer) that the next requests get in turn.
 """
@@ -107,6 +108,13 @@ def _handler(forum: Forum):
         def do_PUT(self):  # noqa: N802
             if self._fault() or not self._authorized():
                 return
+            topic = re.fullmatch(r"/t/(\d+)\.json", self.path)
+            if topic:
+                number = int(topic[1])
+                if number not in forum.titles:
+                    return self._json(404, {"errors": ["not found"]})
+                forum.titles[number] = (self._body().get("title") or forum.titles[number][0], forum.titles[number][1])
+                return self._json(200, {"basic_topic": {"id": number, "title": forum.titles[number][0]}})
             match = re.fullmatch(r"/posts/(\d+)\.json", self.path)
             post = forum.posts.get(int(match[1])) if match else None
             if post is None:

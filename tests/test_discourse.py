@@ -311,12 +311,15 @@ def test_post_creates_then_updates_the_topic(tmp_path):
         assert _front(issue)["discourse"] == {"topic": topic, "posts": ids}
         assert text.replace(f"discourse: {{topic: {topic}, posts: [{', '.join(map(str, ids))}]}}\n", "") == original
         # Posting again edits the same posts: no new topic, no new post.
-        issue.write_text(text.replace("이번 주의 두 논문은", "이번 주에 고른 두 논문은"), encoding="utf-8")
+        issue.write_text(text.replace("이번 주의 두 논문은", "이번 주에 고른 두 논문은").replace(
+            "papers:\n", 'title: "고친 제목"\npapers:\n', 1), encoding="utf-8")
         again = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, env=_env(**AUTH))
         assert again.returncode == 0, again.stderr
         assert len(forum.titles) == 1 and sorted(forum.posts) == ids
         assert "이번 주에 고른 두 논문은" in forum.posts[ids[0]]["raw"]
-        assert [m for m, _ in forum.log].count("PUT") == 3
+        assert [entry for entry in forum.log if entry[0] == "PUT"] == [("PUT", f"/posts/{i}.json") for i in ids] + [
+            ("PUT", f"/t/{topic}.json")]
+        assert forum.titles[topic] == ("[2026/06/08 ~ 14] 고친 제목", 14)
         # A larger limit needs fewer posts: the replies no longer needed are deleted.
         write(root, {"digestgen.toml": f'[discourse]\nurl = "{forum.url}"\ncategory = 14\n'})
         shorter = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, env=_env(**AUTH))
@@ -361,3 +364,26 @@ def test_discourse_front_matter_is_checked(make_repo):
     assert done.returncode == 1
     assert "digests/2025-07-21.md:3:13: error: discourse.topic: expected a topic id, got text" in done.stderr
     assert "discourse.postz: unknown key 'postz' (did you mean 'posts'?)" in done.stderr
+
+
+@pytest.mark.browser
+def test_readers_see_emoji_and_local_figures_in_chromium(tmp_path):
+    import browser
+    from test_incremental import png
+
+    root = _imported(tmp_path)
+    write(root, {"figures/eom.png": png(64, 48)})
+    record = root / "papers/2606.02859.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace(
+        "figures:\n", "figures:\n  - src: figures/eom.png\n    alt: 로컬 그림\n", 1), encoding="utf-8")
+    built = run_cli("build", "--root", str(root), "--no-search", "--base-url", "/digest/")
+    assert built.returncode == 0, built.stderr
+    with browser.serve(root / "site", "/digest/") as url, browser.browser() as chromium:
+        page = chromium.new_page()
+        page.goto(url + "issues/2026-06-08/")
+        text = page.inner_text("main")
+        assert "1️⃣ 시장처럼 움직이는 에이전트" in text and ":one:" not in text and ":fire:" not in text
+        figure = page.locator("img[alt='로컬 그림']").first
+        figure.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=figure.element_handle())
+        assert figure.evaluate("img => [img.naturalWidth, img.naturalHeight, img.getAttribute('width')]") == [64, 48, "64"]

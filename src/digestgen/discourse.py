@@ -9,7 +9,7 @@ overloaded (429, 502, 503, 504), so that a post is never created twice.
 
 Endpoints used (https://docs.discourse.org): GET /t/{id}.json; POST /posts.json (a topic with
 `title`, `raw`, `category`, or a reply with `topic_id`, `raw`); PUT /posts/{id}.json
-(`post[raw]`); DELETE /posts/{id}.json. Writes carry the `Api-Key` and `Api-Username` headers.
+(`post[raw]`); PUT /t/{id}.json (`title`); DELETE /posts/{id}.json. Writes carry the `Api-Key` and `Api-Username` headers.
 """
 
 from __future__ import annotations
@@ -90,6 +90,10 @@ class Client:
         """PUT /posts/{id}.json with the new raw text."""
         return self._request("PUT", f"/posts/{post}.json", json={"post": {"raw": raw, "edit_reason": reason}},
                              auth=True)
+
+    def rename(self, topic: int, title: str) -> None:
+        """PUT /t/{id}.json with the topic's title (as Discourse's own API client sends it)."""
+        self._request("PUT", f"/t/{topic}.json", json={"title": title}, auth=True)
 
     def delete(self, post: int) -> None:
         """DELETE /posts/{id}.json."""

@@ -93,6 +93,8 @@ def publish(client: discourse.Client, title: str, posts: list[str], category: in
                 answer = client.create(raw, topic=topic)
                 ids.append(_int(answer, "id"))
                 say(f"added reply {ids[-1]} ({len(raw):,} characters)")
+        if known:
+            client.rename(topic, title)
         for extra in old[len(posts):]:
             client.delete(extra)
             say(f"deleted reply {extra}, no longer needed")
