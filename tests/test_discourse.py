@@ -84,6 +84,8 @@ def test_import_maps_every_field_of_a_topic_page(tmp_path):
         {"src": "https://forum.example.org/uploads/default/original/3X/a/b/figure-one.png", "alt": "경매 구조 그림"},
         {"src": "https://forum.example.org/uploads/default/original/3X/c/d/figure-two.png", "alt": "결과 표"}]
     assert "draft" not in paper
+    assert paper["tags"] == ["economy-of-minds"]  # the topic tag that names the paper
+    assert re.search(r"topic-page\.html:15:1: warning: topic tags that name no paper are not imported \(paper\)", done.stderr)
     second = _yaml(root / "papers/2512.22857.yaml")
     assert second["tldr"]["ko"].startswith("**AutoForge** 는") and second["abstract"]["en"].startswith("We synthesize")
     issue = root / "digests/2026-06-08.md"

@@ -90,6 +90,7 @@ class ImportedPaper:
     link: str = ""
     repos: list[str] = field(default_factory=list)
     tldr: str = ""
+    tags: list[str] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -390,14 +391,28 @@ def parse(source: Source) -> ImportedIssue:
     if not papers:
         raise ImportError_(f"{source.name}: no papers found (expected '## 국문 제목 / English title' headings)")
     _match_tldrs(tldr_items, papers, report)
-    if source.tags:
+    unused = _paper_tags(source.tags, papers)
+    if unused:
         problems.append(Problem(source.name.removesuffix(" (cooked)") if source.tags_line > 1 else source.name,
-                                source.tags_line, f"topic tags not imported ({', '.join(source.tags)}); "
-                                "paper records take their own `tags`"))
+                                source.tags_line, f"topic tags that name no paper are not imported "
+                                f"({', '.join(unused)}); records take their own `tags`"))
     problems.sort(key=lambda p: p.line)
     intro_md = markdown(intro)
     mapped = [f"week {week.isoformat()} from the title", f"intro: {len(intro)} block(s)"]
     return ImportedIssue(week, match[4].strip(), intro_md, papers, problems, mapped)
+
+
+def _paper_tags(tags: list[str], papers: list[ImportedPaper]) -> list[str]:
+    """Give each paper the topic tag that names it (the forum tags each paper by its short name,
+    'economy-of-minds' for 'Economy of Minds: ...'); return the tags that name no paper."""
+    used = set()
+    for paper in papers:
+        name = paper.title_en.split(":")[0]
+        slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        if slug and slug in tags:
+            paper.tags.append(slug)
+            used.add(slug)
+    return [t for t in tags if t not in used]
 
 
 def _heading(el: Tag, text: str, report) -> ImportedPaper:
@@ -541,6 +556,8 @@ def record_text(paper: ImportedPaper, source: str) -> str:
             f"  - src: {_q(f['src'])}\n" + (f"    alt: {_q(f['alt'])}\n" if f["alt"] else "") for f in paper.figures)
     if paper.arxiv:
         out += f"arxiv: {_q(paper.arxiv)}\n"
+    if paper.tags:
+        out += f"tags: [{', '.join(paper.tags)}]\n"
     return out
 
 
@@ -563,6 +580,8 @@ def record_data(paper: ImportedPaper) -> dict:
         data["figures"] = [{k: v for k, v in f.items() if v} for f in paper.figures]
     if paper.arxiv:
         data["arxiv"] = paper.arxiv
+    if paper.tags:
+        data["tags"] = paper.tags
     return data
 
 
@@ -674,4 +693,6 @@ def _filled(paper: ImportedPaper) -> str:
     if paper.link:
         parts.append("paper link" + (" (arXiv)" if paper.arxiv else ""))
     parts.append(f"{len(paper.repos)} repo link(s)")
+    if paper.tags:
+        parts.append(f"tags {', '.join(paper.tags)}")
     return ", ".join(parts)
