@@ -265,8 +265,8 @@ def test_export_template_can_be_overridden(tmp_path):
 # --- emoji -----------------------------------------------------------------------------------
 
 def test_emoji_shortcodes_render_everywhere_readers_look(make_repo, tmp_path):
-    root = make_repo({"digests/2025-07-21.md": "---\npapers: [\"2507.16075\"]\n---\n:one: 첫째 :fire::south_korea: "
-                                                "그리고 `:fire:` 는 코드 :not_an_emoji:\n"})
+    root = make_repo({"digests/2025-07-21.md": "---\ntitle: \"불타는 :fire: 호\"\npapers: [\"2507.16075\"]\n---\n"
+                                                ":one: 첫째 :fire::south_korea: 그리고 `:fire:` 는 코드 :not_an_emoji:\n"})
     done = run_cli("build", "--root", str(root), "--no-search", "--base-url", SITE)
     assert done.returncode == 0, done.stderr
     page = (root / "site/issues/2025-07-21/index.html").read_text(encoding="utf-8")
@@ -274,8 +274,12 @@ def test_emoji_shortcodes_render_everywhere_readers_look(make_repo, tmp_path):
     assert 'content="1️⃣ 첫째 🔥🇰🇷' in page  # social description
     feed = json.loads((root / "site/feed.json").read_text(encoding="utf-8"))
     assert feed["items"][0]["summary"].startswith("1️⃣ 첫째 🔥🇰🇷")
+    assert "<title>[2025/07/21 ~ 27] 불타는 🔥 호" in page and ":fire:" not in re.sub(
+        r"<script.*?</script>", "", page.replace("<code>:fire:</code>", ""), flags=re.S)  # JSON-LD keeps the data
     mail = run_cli("export", "2025-07-21", "--format", "email", "--root", str(root), "--base-url", SITE)
-    assert "1️⃣ 첫째 🔥🇰🇷" in mail.stdout
+    assert "1️⃣ 첫째 🔥🇰🇷" in mail.stdout and "불타는 🔥 호" in mail.stdout
+    post = run_cli("export", "2025-07-21", "--format", "discourse", "--root", str(root), "--base-url", SITE)
+    assert post.stdout.startswith("# [2025/07/21 ~ 27] 불타는 :fire: 호\n") and ":one: 첫째 :fire::south_korea:" in post.stdout
 
 
 # --- post ------------------------------------------------------------------------------------

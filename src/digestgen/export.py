@@ -114,7 +114,7 @@ def discourse_text(renderer: Renderer, settings: Settings, view: IssueView) -> s
         intro=absolute(view.issue.intro, view.url).strip(),
         md=lambda text, p: absolute(text, p.url).strip(),
     )
-    env = renderer.env.overlay()
+    env = renderer.env.overlay(finalize=None)  # the forum gets shortcodes: it draws its own emoji
     env.filters["quote"] = quote
     try:
         text = env.get_template("export-discourse.md").render(**context)

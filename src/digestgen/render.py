@@ -17,6 +17,7 @@ from digestgen.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
 from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
 from digestgen import publish
+from digestgen.emojis import emojize
 from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
 THEME = resources.files("digestgen") / "theme"
@@ -58,6 +59,14 @@ def html_block(html: str, section_level: int) -> Markup:
     return Markup(shift_headings(html, section_level + 1 - SUMMARY_HEADING_LEVEL))
 
 
+def _emoji_text(value):
+    """Plain text printed by a template (a title, a label) with emoji shortcodes as emoji;
+    rendered Markdown (Markup) has them already, and the Discourse export switches this off."""
+    if isinstance(value, str) and not isinstance(value, Markup) and ":" in value:
+        return emojize(value)
+    return value
+
+
 def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
     """Jinja with autoescape and StrictUndefined; `ROOT/templates/` overrides the built-in theme."""
     loaders: list[jinja2.BaseLoader] = []
@@ -71,6 +80,7 @@ def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_emoji_text,
     )
     env.globals.update(site=settings, url=settings.url, version=__version__, langs=ordered_langs,
                        feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
