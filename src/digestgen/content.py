@@ -204,7 +204,12 @@ def _local_figures(root: Path, data: dict, ck: Checker) -> dict[str, tuple]:
         if not real.is_relative_to(base):
             ck.fail(where, f"'{src}' points outside the repository")
             continue
-        if not file.is_file():
+        try:
+            exists = file.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            ck.fail(where, f"'{src}' cannot be read ({exc.strerror or exc})")
+            continue
+        if not exists:
             ck.fail(where, f"no file '{src}' in the repository")
             continue
         if file.suffix.lower() not in IMAGE_TYPES:
