@@ -233,6 +233,11 @@ def test_long_posts_split_at_paper_boundaries(tmp_path):
     printed = run_cli("export", "2026-06-08", "--format", "discourse", "--root", str(root), "--base-url", SITE)
     assert printed.stdout.count("----- 8< ----- digestgen: post") == 2 and "post 3 of 3" in printed.stdout
     assert "split into 3 posts" in printed.stderr
+    # A shorter export later: the reply file left from this one is pointed out (and not deleted).
+    write(root, {"digestgen.toml": "[discourse]\nmax_post_length = 32000\n"})
+    one = run_cli("export", "2026-06-08", "--format", "discourse", "--root", str(root), "--base-url", SITE,
+                  "--out", str(tmp_path / "post.md"))
+    assert one.returncode == 0 and f"{tmp_path / 'post.2.md'} is left from an earlier export" in one.stderr
     # A single paper longer than the limit cannot be split: a clear error, nothing written.
     write(root, {"digestgen.toml": "[discourse]\nmax_post_length = 300\n"})
     too = run_cli("export", "2026-06-08", "--format", "discourse", "--root", str(root), "--base-url", SITE,
@@ -338,6 +343,8 @@ def test_post_fails_cleanly_and_writes_nothing(tmp_path):
     with discourse_server.running() as forum:
         root = _forum_repo(tmp_path, forum)
         before = tree(root)
+        dry = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, "--dry-run", env=_env())
+        assert dry.returncode == 0 and "would create a topic in category 14" in dry.stdout and forum.log == []
         missing = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE, env=_env())
         assert missing.returncode == 2 and "set DISCOURSE_API_KEY and DISCOURSE_API_USERNAME" in missing.stderr
         refused = run_cli("post", "2026-06-08", "--root", str(root), "--base-url", SITE,
