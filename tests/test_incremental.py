@@ -99,6 +99,22 @@ def _edits(ids):
     def touch(root):  # a save without a change
         _paper(root, ids[20]).touch()
 
+    def figure(root):  # local figures: one in figures/, one elsewhere in the repository
+        (root / "figures").mkdir()
+        (root / "img").mkdir()
+        (root / "figures" / "a.png").write_bytes(png(10, 20))
+        (root / "img" / "b.png").write_bytes(png(30, 40))
+        text = _paper(root, ids[30]).read_text(encoding="utf-8")
+        assert "figures:" not in text
+        _paper(root, ids[30]).write_text(text + "figures:\n  - src: figures/a.png\n    alt: 그림\n"
+                                          "  - src: img/b.png\n    alt: 다른 그림\n", encoding="utf-8")
+
+    def figure_file(root):  # the image changes, the record does not
+        (root / "figures" / "a.png").write_bytes(png(11, 20))
+
+    def figure_elsewhere(root):
+        (root / "img" / "b.png").write_bytes(png(31, 41))
+
     def settings(root):
         (root / "digestgen.toml").write_text('title = "다른 제목"\n', encoding="utf-8")
 
@@ -106,7 +122,21 @@ def _edits(ids):
         (root / "templates").mkdir()
         (root / "templates" / "404.html").write_text("{% extends 'base.html' %}{% block main %}없음{% endblock %}")
 
-    return [title, summary, tags, intro, move, new_issue, delete, draft, touch, settings, template]
+    return [title, summary, tags, intro, move, new_issue, delete, draft, touch, figure, figure_file,
+            figure_elsewhere, settings, template]
+
+
+def png(width: int, height: int) -> bytes:
+    """A tiny valid PNG of the given size (one grey colour)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def test_incremental_builds_equal_cold_builds(tmp_path):
@@ -123,6 +153,10 @@ def test_incremental_builds_equal_cold_builds(tmp_path):
             assert report.rendered < 20, (edit.__name__, report.rendered)  # not the whole site
         if edit.__name__ == "touch":
             assert report.written == 0
+        if edit.__name__.startswith("figure"):
+            page = (out / "papers" / ids[30] / "index.html").read_text(encoding="utf-8")
+            assert re.search(r'src="/d/figures/a\.[0-9a-f]{10}\.png" alt="그림" width="1[01]" height="20"', page)
+            assert report.written > 0 and not report.up_to_date, edit.__name__
 
 
 def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):

@@ -65,7 +65,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     """
     started = time.perf_counter()
     output.check_target(out, root)
-    tokens = cache.stamps(root)  # every input file's size and mtime: what changed, and since when
+    tokens = cache.stamps(root) | cache.figure_stamps(root)  # every input file's size and mtime
     code = cache.code_stamp()
     stamp = cache.fingerprint(root, settings, drafts, strict, search, code, found=tokens)
     with output.locked(out):
@@ -75,6 +75,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             return Report(seconds=time.perf_counter() - started, up_to_date=True)
         say("reading papers/ and digests/")
         digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
+        cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
         site = renderer(root, settings, digest)
         context = (code, settings, drafts, strict, search,
                    {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})

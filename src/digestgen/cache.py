@@ -23,7 +23,7 @@ from pathlib import Path
 from digestgen import __version__
 
 CACHE_DIR = ".digestgen"
-WATCHED = ("papers", "digests", "templates", "digestgen.toml")
+WATCHED = ("papers", "digests", "templates", "figures", "digestgen.toml")
 
 
 def stamp(path: Path) -> tuple[int, int]:
@@ -41,6 +41,46 @@ def stamps(root: Path, names=WATCHED) -> dict[str, tuple[int, int]]:
         for file in files:
             found[file.relative_to(root).as_posix()] = stamp(file)
     return found
+
+
+FIGURES_FILE = "figures.json"
+
+
+def figure_stamps(root: Path) -> dict[str, tuple[int, int]]:
+    """Stamps of the local figures the last build used outside the watched folders (a figure may
+    be any image in the repository), so that editing one is noticed like editing a record."""
+    import json
+
+    try:
+        paths = json.loads((root / CACHE_DIR / FIGURES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    found = {}
+    for rel in paths if isinstance(paths, list) else []:
+        if isinstance(rel, str) and rel.split("/")[0] not in WATCHED:
+            try:
+                found[rel] = stamp(root / rel)
+            except OSError:
+                found[rel] = (-1, -1)
+    return found
+
+
+def remember_figures(root: Path, paths: list[str]) -> None:
+    """Record the local figures of this build (see `figure_stamps`), when they changed."""
+    import json
+
+    text = json.dumps(sorted(set(paths)))
+    file = root / CACHE_DIR / FIGURES_FILE
+    try:
+        if file.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        if not paths:
+            return
+    file.parent.mkdir(parents=True, exist_ok=True)
+    temp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
+    temp.write_text(text, encoding="utf-8")
+    os.replace(temp, file)
 
 
 def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] | None = None) -> str:

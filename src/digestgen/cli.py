@@ -134,6 +134,35 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--drafts", action="store_true", help="allow a draft issue")
     _root_arg(export, strict=False)
 
+    imp = commands.add_parser(
+        "import", help="turn weekly Discourse topics into paper records and issues",
+        description="Read each SOURCE, a saved Discourse topic page (.html), a topic JSON file (the forum's "
+                    "/t/<id>.json) or a topic URL (read through the forum's JSON API), and write "
+                    "papers/<id>.yaml for each paper and digests/<week>.md for the week. Whatever cannot be "
+                    "mapped is reported at its line in the source. Existing files are never overwritten; "
+                    "importing the same topic again does nothing. A record missing some text is a draft.",
+        epilog="examples:\n  digestgen import saved/topic-10709.html\n"
+               "  digestgen import https://discuss.pytorch.kr/t/2026-06-08-14-ai-ml/10709\n\n"
+               "environment: DIGESTGEN_DISCOURSE_DELAY (seconds between topic requests, default 1)",
+    )
+    imp.add_argument("sources", nargs="+", metavar="SOURCE", help="topic pages, topic JSON files or topic URLs")
+    _root_arg(imp, strict=False)
+
+    post = commands.add_parser(
+        "post", help="publish an issue to the Discourse forum, or update it there",
+        description="Publish the issue of WEEK as `export --format discourse` writes it: a new topic in the "
+                    "category of [discourse] in digestgen.toml, and replies when the post is split. The topic "
+                    "and post ids are recorded in the issue's front matter (`discourse:`), so posting again "
+                    "edits those posts instead of starting a new topic. Nothing is written when the forum "
+                    "cannot be reached or refuses.",
+        epilog="example:\n  DISCOURSE_API_KEY=... DISCOURSE_API_USERNAME=editor digestgen post 2025-07-21\n\n"
+               "environment: DISCOURSE_API_KEY, DISCOURSE_API_USERNAME (required)",
+    )
+    post.add_argument("week", type=_date, metavar="WEEK", help="a day of the issue's week")
+    post.add_argument("--base-url", metavar="URL", help="where the site is served (overrides digestgen.toml)")
+    post.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
+    _root_arg(post, strict=False)
+
     check = commands.add_parser(
         "check-links", help="check internal links, and with --external every external URL",
         description="Render the site in memory and check every internal link, anchor and asset. With "
@@ -321,12 +350,42 @@ def run_export(args: argparse.Namespace) -> int:
     view = export.find_issue(digest, args.week)
     if view is None:
         raise UsageError(f"no {'' if args.drafts else 'published '}issue for the week of {args.week.isoformat()}")
-    text = export.export(renderer(args.root, settings, digest), settings, view, args.format)
-    if args.out is None:
-        sys.stdout.write(text)
+    render = renderer(args.root, settings, digest)
+    if args.format == "discourse":
+        texts = export.discourse_posts(render, settings, view)
     else:
-        editor.replace_file(args.out, text) if args.out.exists() else editor.write_new(args.out, text)
+        texts = [export.export(render, settings, view, args.format)]
+    if args.out is None:
+        sys.stdout.write(export.joined(texts))
+        if len(texts) > 1:
+            print(f"digestgen: the post is split into {len(texts)} posts (max_post_length "
+                  f"{settings.max_post_length:,}): post the first, then each reply in order", file=sys.stderr)
+        return EXIT_OK
+    for path, text in zip(export.part_paths(args.out, len(texts)), texts):
+        editor.replace_file(path, text) if path.exists() else editor.write_new(path, text)
+        _say(args)(f"wrote {path} ({len(text):,} characters)")
+    stale = export.part_paths(args.out, len(texts) + 1)[-1]
+    if len(texts) > 1 or args.format == "discourse":
+        if stale.exists():
+            print(f"digestgen: warning: {stale} is left from an earlier export; this post has "
+                  f"{len(texts)} part(s)", file=sys.stderr)
     return EXIT_OK
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from digestgen import importer
+
+    settings = pipeline.settings_for(args.root)
+    ok = importer.run(args.root, args.sources, settings.issue_title, say=_say(args),
+                      warn=lambda text: print(text if ": warning: " in text or ": error: " in text
+                                              else f"digestgen: error: {text}", file=sys.stderr, flush=True))
+    return EXIT_OK if ok else EXIT_INVALID
+
+
+def run_post(args: argparse.Namespace) -> int:
+    from digestgen import poster
+
+    return poster.run(args, pipeline, _say(args))
 
 
 def run_check_links(args: argparse.Namespace) -> int:
@@ -357,7 +416,7 @@ def run_check_links(args: argparse.Namespace) -> int:
     return EXIT_INVALID if problems else EXIT_OK
 
 
-COMMANDS = {"check-links": run_check_links, "export": run_export, "add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
+COMMANDS = {"check-links": run_check_links, "import": run_import, "post": run_post, "export": run_export, "add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
             "schema": run_schema}
 
 

@@ -29,6 +29,12 @@ class Settings:
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
     week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)
+    # [discourse]: the forum the weekly post goes to (`export --format discourse`, `post`)
+    discourse_url: str = ""
+    discourse_category: int | None = None
+    discourse_header: str = ""
+    discourse_footer: str = ""
+    max_post_length: int = 32000
 
     @property
     def base_path(self) -> str:
@@ -99,7 +105,7 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
 def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
     values: dict = {}
     errors: list[SourceError] = []
-    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start"]
+    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start", "discourse"]
 
     def fail(key: str, message: str) -> None:
         errors.append(SourceError(SETTINGS_FILE, _key_line(text, key), 1, f"{key}: {message}"))
@@ -137,11 +143,43 @@ def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
                     fail(f"extra_fields.{kind}", "expected a list of field names")
                 else:
                     values[f"extra_{kind}_fields"] = tuple(names)
+        elif key == "discourse":
+            if isinstance(value, dict):
+                _check_discourse(value, values, fail)
+            else:
+                fail(key, "expected a table: [discourse] with url, category, header, footer, max_post_length")
         else:
             fail(key, f"unknown setting{suggest(key, known)}")
     if "language" in values and not LANG.match(values["language"]):
         fail("language", f"'{values['language']}' is not a language code like 'ko'")
     return values, errors
+
+
+DISCOURSE_KEYS = ("url", "category", "header", "footer", "max_post_length")
+
+
+def _check_discourse(table: dict, values: dict, fail) -> None:
+    """The [discourse] table: where `digestgen post` publishes, and the post's header and footer."""
+    for key, value in table.items():
+        name = f"discourse.{key}"
+        if key == "url":
+            parts = urlsplit(value) if isinstance(value, str) else None
+            if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+                fail(name, f"expected the forum's http(s) address, got {describe(value)}")
+            else:
+                values["discourse_url"] = value.rstrip("/")
+        elif key in ("header", "footer"):
+            if isinstance(value, str):
+                values[f"discourse_{key}"] = value.strip("\n")
+            else:
+                fail(name, f"expected text (Markdown), got {describe(value)}")
+        elif key in ("category", "max_post_length"):
+            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                values["discourse_category" if key == "category" else key] = value
+            else:
+                fail(name, f"expected a positive whole number, got {describe(value)}")
+        else:
+            fail(name, f"unknown setting{suggest(key, list(DISCOURSE_KEYS))}")
 
 
 def _toml_position(message: str) -> tuple[int, int]:

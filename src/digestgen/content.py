@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,6 +24,9 @@ ISSUE_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 class Figure:
     src: str
     alt: str = ""
+    site_path: str | None = None  # a local image: its content-hashed copy in the site ('figures/x.1a2b3c4d5e.png')
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class Issue:
     intro_line: int
     draft: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    discourse: dict[str, Any] | None = None  # {topic: N, posts: [...]}, as `digestgen post` recorded it
 
     @property
     def slug(self) -> str:
@@ -144,7 +149,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
         stem = file.stem
         key = cache.key(rel, file) if cache is not None else None
         entry = cache.get(rel, key) if cache is not None else None
-        if entry is not None:  # unchanged since the last build: already validated
+        if entry is not None and not _figures_changed(root, entry):  # unchanged since the last build
             errors += entry["problems"]
             papers[stem] = entry["paper"]
             entries[stem] = entry
@@ -163,23 +168,90 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
         data = record.check(doc.value, (), ck)
         if data is not None and "id" in data and data["id"] != stem:
             ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
+        local = _local_figures(root, data, ck) if data is not None else {}
         errors += ck.errors
         if data is None or any(e.severity == "error" for e in problems + ck.errors):
             continue
-        papers[stem] = _paper(stem, rel, data, settings)
-        entries[stem] = {"paper": papers[stem], "problems": problems + ck.errors, "root": doc.where(())}
+        papers[stem] = _paper(stem, rel, data, settings, local)
+        entries[stem] = {"paper": papers[stem], "problems": problems + ck.errors, "root": doc.where(()),
+                         "figures": {src: info[3] for src, info in local.items()}}
         if cache is not None:
             cache.put(rel, key, entries[stem])
     return papers, entries
 
 
-def _paper(stem: str, rel: str, data: dict, settings: Settings) -> Paper:
+IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
+
+
+def _local_figures(root: Path, data: dict, ck: Checker) -> dict[str, tuple]:
+    """{src: (site path, width, height, stamp)} of figures that are files in the repository;
+    a missing, outside or unreadable one is an error at its `src`."""
+    import hashlib
+
+    import imagesize
+
+    found: dict[str, tuple] = {}
+    base = root.resolve()
+    for index, figure in enumerate(data.get("figures") or []):
+        src = figure.get("src", "") if isinstance(figure, dict) else ""
+        if not src or src.startswith(("http://", "https://")) or src in found:
+            continue
+        where = ("figures", index, "src")
+        file = root / src
+        try:
+            real = file.resolve()
+        except OSError:
+            real = file
+        if not real.is_relative_to(base):
+            ck.fail(where, f"'{src}' points outside the repository")
+            continue
+        try:
+            exists = file.is_file()
+        except OSError as exc:  # a name too long for the file system, say
+            ck.fail(where, f"'{src}' cannot be read ({exc.strerror or exc})")
+            continue
+        if not exists:
+            ck.fail(where, f"no file '{src}' in the repository")
+            continue
+        if file.suffix.lower() not in IMAGE_TYPES:
+            ck.fail(where, f"'{src}' is not an image ({', '.join(IMAGE_TYPES)})")
+            continue
+        data_ = file.read_bytes()
+        try:
+            width, height = imagesize.get(io.BytesIO(data_)) if file.suffix.lower() != ".svg" else (-1, -1)
+        except (ValueError, OSError):
+            width, height = -1, -1
+        if file.suffix.lower() != ".svg" and (width <= 0 or height <= 0):
+            ck.fail(where, f"'{src}' could not be read as a {file.suffix.lstrip('.').upper()} image")
+            continue
+        digest = hashlib.sha256(data_).hexdigest()[:10]
+        info = os.stat(file)
+        found[src] = (f"figures/{file.stem}.{digest}{file.suffix.lower()}", width if width > 0 else None,
+                      height if height > 0 else None, (info.st_size, info.st_mtime_ns))
+    return found
+
+
+def _figures_changed(root: Path, entry: dict) -> bool:
+    """Whether a local figure of a cached record changed (then the record is read again)."""
+    for src, stamp in (entry.get("figures") or {}).items():
+        try:
+            info = os.stat(root / src)
+        except OSError:
+            return True
+        if (info.st_size, info.st_mtime_ns) != stamp:
+            return True
+    return False
+
+
+def _paper(stem: str, rel: str, data: dict, settings: Settings, local: dict | None = None) -> Paper:
+    local = local or {}
     extra = {k: data[k] for k in settings.extra_paper_fields if k in data}
     return Paper(
         id=stem, source=rel, title=_one_line_text(data["title"]), summary=data.get("summary", {}), links=data["links"],
         draft=data.get("draft", False),
         tldr=_one_line_text(data.get("tldr", {})), abstract=data.get("abstract", {}), repos=tuple(data.get("repos", ())),
-        figures=tuple(Figure(f["src"], f.get("alt", "")) for f in data.get("figures", ())),
+        figures=tuple(Figure(f["src"], f.get("alt", ""), *local[f["src"]][:3]) if f["src"] in local
+                      else Figure(f["src"], f.get("alt", "")) for f in data.get("figures", ())),
         authors=tuple(data.get("authors", ())), arxiv=data.get("arxiv"), published=data.get("published"),
         tags=tuple(data.get("tags", ())), extra=extra,
     )
@@ -216,6 +288,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
             week=week, source=rel, title=data.get("title", settings.issue_title).strip(),
             paper_ids=tuple(data.get("papers", ())), intro=parsed.body.strip("\n"),
             intro_line=parsed.body_line, draft=data.get("draft", False), extra=extra,
+            discourse=data.get("discourse"),
         ))
     return sorted(issues, key=lambda issue: issue.week)
 

@@ -228,7 +228,7 @@ def external_urls(digest) -> dict[str, list[str]]:
 
     for view in digest.papers.values():
         p = view.paper
-        for url in [*p.links.values(), *p.repos, *(f.src for f in p.figures)]:
+        for url in [*p.links.values(), *p.repos, *(f.src for f in p.figures if not f.site_path)]:
             add(url, p.source)
         for html in [*view.summary_html.values(), *view.abstract_html.values(), *view.tldr_html.values()]:
             for url in _EXTERNAL_HREF.findall(html):

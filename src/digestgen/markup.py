@@ -9,6 +9,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
+from digestgen.emojis import emojize
+
 SAFE_SCHEMES = ("http:", "https:", "mailto:")
 _SCHEME = re.compile(r"^[^/?#]*:")
 _HEADING = re.compile(r"<(/?)h([1-6])([ >])")
@@ -41,6 +43,18 @@ def _demote(md: MarkdownIt) -> None:
     md.core.ruler.push("demote_headings", rule)
 
 
+def _emoji(md: MarkdownIt) -> None:
+    """Turn `:fire:`-style shortcodes in text (never in code or math) into Unicode emoji."""
+
+    def rule(state) -> None:
+        for token in state.tokens:
+            for child in token.children or ():
+                if child.type == "text" and ":" in child.content:
+                    child.content = emojize(child.content)
+
+    md.core.ruler.push("emoji", rule)
+
+
 @lru_cache(maxsize=1)
 def parser() -> MarkdownIt:
     """The one configured parser (CommonMark, raw HTML off, tables, footnotes, $math$)."""
@@ -53,6 +67,7 @@ def parser() -> MarkdownIt:
     )
     md.validateLink = safe_link
     _demote(md)
+    _emoji(md)
     return md
 
 
@@ -71,3 +86,43 @@ def shift_headings(html: str, delta: int) -> str:
     if not delta:
         return html
     return _HEADING.sub(lambda m: f"<{m[1]}h{max(1, min(6, int(m[2]) + delta))}{m[3]}", html)
+
+
+_DESTINATION = re.compile(r"(\]\(\s*<?|\]:[ \t]*<?|^<|[^\\]<)([^\s()<>]+)", re.M)
+
+
+def absolute_markdown(text: str, page_url: str) -> str:
+    """`text` with every relative link and image target made absolute against `page_url`.
+
+    The parser finds which targets are links (so text that merely looks like one is left alone);
+    each is then rewritten where the source names it, as an inline link, a reference definition
+    or an autolink.
+    """
+    from urllib.parse import urljoin
+
+    md = parser()
+    targets = set()
+
+    def walk(tokens) -> None:
+        for token in tokens:
+            if token.type in ("link_open", "image"):
+                href = token.attrGet("href") if token.type == "link_open" else token.attrGet("src")
+                if href and not _SCHEME.match(href) and not href.startswith("//"):
+                    targets.add(href)
+            if token.children:
+                walk(token.children)
+
+    walk(md.parse(text, {}))
+    if not targets:
+        return text
+
+    def fix(match: re.Match) -> str:
+        raw = match[2]
+        if md.normalizeLink(raw) not in targets and raw not in targets:
+            return match[0]
+        try:
+            return match[1] + urljoin(page_url, raw)
+        except ValueError:
+            return match[0]
+
+    return _DESTINATION.sub(fix, text)

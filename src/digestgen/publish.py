@@ -92,7 +92,8 @@ def paper_ld(view: PaperView, settings: Settings) -> dict:
     if code:
         data["subjectOf"] = code
     if p.figures:
-        data["image"] = p.figures[0].src
+        figure = p.figures[0]
+        data["image"] = settings.absolute_url(figure.site_path) if figure.site_path else figure.src
     if view.issues:
         data["isPartOf"] = {"@type": "PublicationIssue", "url": settings.absolute_url(f"issues/{view.issues[0].slug}/")}
     return data

@@ -17,6 +17,7 @@ from digestgen.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
 from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
 from digestgen import publish
+from digestgen.emojis import emojize
 from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
 THEME = resources.files("digestgen") / "theme"
@@ -58,6 +59,14 @@ def html_block(html: str, section_level: int) -> Markup:
     return Markup(shift_headings(html, section_level + 1 - SUMMARY_HEADING_LEVEL))
 
 
+def _emoji_text(value):
+    """Plain text printed by a template (a title, a label) with emoji shortcodes as emoji;
+    rendered Markdown (Markup) has them already, and the Discourse export switches this off."""
+    if isinstance(value, str) and not isinstance(value, Markup) and ":" in value:
+        return emojize(value)
+    return value
+
+
 def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
     """Jinja with autoescape and StrictUndefined; `ROOT/templates/` overrides the built-in theme."""
     loaders: list[jinja2.BaseLoader] = []
@@ -71,6 +80,7 @@ def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_emoji_text,
     )
     env.globals.update(site=settings, url=settings.url, version=__version__, langs=ordered_langs,
                        feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
@@ -95,6 +105,7 @@ class Renderer:
     def __init__(self, env: jinja2.Environment, settings: Settings, digest: Digest, assets: dict[str, str]):
         self.env, self.settings, self.digest = env, settings, digest
         self.segments = None  # the search bundle's delta (search.Segments), once it is indexed
+        self.root: Path | None = None  # the repository, for local figures
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         env.globals["asset"] = lambda path: settings.url(assets[path])
@@ -123,6 +134,10 @@ class Renderer:
             raise BuildError(f"{_template_place(exc, template)}: template error: {exc}") from None
         return {path: html.encode("utf-8")}
 
+    def figure_url(self, figure) -> str:
+        """An image's absolute URL: a remote one as written, a local one at its copy in the site."""
+        return self.settings.absolute_url(figure.site_path) if figure.site_path else figure.src
+
     def home(self) -> dict[str, bytes]:
         latest = self.digest.issues[0] if self.digest.issues else None
         recent = self.digest.issues[1 : 1 + self.settings.recent_issues]
@@ -145,7 +160,7 @@ class Renderer:
         texts = view.tldr_html or view.summary_html
         og = {"title": publish.plain_title(view), "type": "article",
               "description": plain_text(texts[ordered_langs(texts)[0]]) if texts else publish.plain_title(view),
-              "image": view.paper.figures[0].src if view.paper.figures else None}
+              "image": self.figure_url(view.paper.figures[0]) if view.paper.figures else None}
         bib = publish.bibtex(view)
         return self.page(f"{view.url}index.html", "paper.html", og=og, ld=publish.paper_ld(view, self.settings),
                          paper=view, places=places, bibtex=bib) | {f"{view.url}{view.id}.bib": bib.encode()}
@@ -229,7 +244,8 @@ class Renderer:
         def paper(view) -> tuple:
             found = memo.get(view.id)
             if found is None:
-                found = memo[view.id] = (view.id, token(view.paper.source), tuple(token(i.source) for i in view.issues))
+                found = memo[view.id] = (view.id, token(view.paper.source), tuple(token(i.source) for i in view.issues),
+                                         tuple(f.site_path for f in view.paper.figures if f.site_path))
             return found
 
         def issue(iv) -> tuple:
@@ -303,12 +319,21 @@ class Renderer:
 
     def extras(self, paths) -> dict[str, bytes]:
         """Feeds, sitemap.xml and robots.txt for a site of the page `paths`."""
-        files = self.feeds()
+        files = self.feeds() | self.figure_files()
         listed = [p.removesuffix("index.html") for p in [*paths, *files]
                   if p.endswith("index.html") and not p.startswith("search/")]
         if self.settings.absolute:
             files["sitemap.xml"] = publish.sitemap(self.settings, listed)
         files["robots.txt"] = publish.robots(self.settings)
+        return files
+
+    def figure_files(self) -> dict[str, bytes]:
+        """Local figures of the published papers, copied under their content-hashed names."""
+        files: dict[str, bytes] = {}
+        for view in self.digest.papers.values():
+            for figure in view.paper.figures:
+                if figure.site_path and figure.site_path not in files and self.root is not None:
+                    files[figure.site_path] = (self.root / figure.src).read_bytes()
         return files
 
     def all(self) -> dict[str, bytes]:
@@ -329,4 +354,6 @@ def _template_place(exc: Exception, fallback: str) -> str:
 
 def renderer(root: Path | None, settings: Settings, digest: Digest) -> Renderer:
     """A Renderer with the theme (and the repository's overrides) loaded."""
-    return Renderer(environment(root, settings), settings, digest, asset_versions(static_files()))
+    site = Renderer(environment(root, settings), settings, digest, asset_versions(static_files()))
+    site.root = root
+    return site

@@ -122,6 +122,20 @@ def _comment_in_prose(value: str, path: DocPath, ck: Checker) -> None:
         "warning"))
 
 
+class Int(Kind):
+    def __init__(self, what: str = "a whole number"):
+        self.what = what
+
+    def check(self, value, path, ck):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            ck.fail(path, f"expected {self.what}, got {describe(value)}")
+            return None
+        return value
+
+    def json_schema(self):
+        return {"type": "integer", "minimum": 1}
+
+
 class Url(Kind):
     def check(self, value, path, ck):
         if not isinstance(value, str):
@@ -142,6 +156,27 @@ class Url(Kind):
 
     def json_schema(self):
         return {"type": "string", "format": "uri", "pattern": "^https?://[^\\s]+$"}
+
+
+class FigureSrc(Kind):
+    """An image: an http(s) URL, or a path inside the repository ('figures/2507.16075-1.png').
+    Whether the file exists is checked by the loader, which knows the repository."""
+
+    def check(self, value, path, ck):
+        if isinstance(value, str) and value and not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value):
+            parts = value.split("/")
+            if value != value.strip() or "\\" in value or value.startswith("/") or any(
+                    c.isspace() and c != " " or ord(c) < 32 for c in value):
+                ck.fail(path, f"'{value}' is not an http(s) URL or a relative path like figures/fig1.png")
+                return None
+            if ".." in parts or "" in parts or "." in parts:
+                ck.fail(path, f"'{value}' must be a plain path inside the repository (no '..', '.' or '//')")
+                return None
+            return value
+        return Url().check(value, path, ck)
+
+    def json_schema(self):
+        return {"type": "string", "anyOf": [{"pattern": "^https?://[^\\s]+$"}, {"pattern": "^(?![/.])(?!.*\\.\\./)[^:\\\\]+$"}]}
 
 
 class Bool(Kind):
@@ -326,7 +361,8 @@ PAPER = Record(
                              required=("paper",)), required=True, doc="Label -> URL; `paper` is required"),
         "repos": Field(ListOf(Url(), unique=True), doc="더 읽어보기: code, project pages, datasets"),
         "figures": Field(ListOf(Record({
-            "src": Field(Url(), required=True, doc="Image URL"),
+            "src": Field(FigureSrc(), required=True,
+                         doc="Image URL, or a path in the repository (figures/x.png), copied into the site"),
             "alt": Field(Str("alt text", prose=True), doc="Text alternative for the image"),
         }, what="a figure mapping with src and alt")), doc="Images; the first is the social-card image"),
         "authors": Field(ListOf(Str("an author name")), doc="Author names in order"),
@@ -345,6 +381,12 @@ ISSUE = Record(
         "papers": Field(ListOf(Str("a paper id", PAPER_ID, "a valid paper id"), unique=True),
                         doc="Paper ids in the order shown"),
         "draft": Field(Bool(), doc="Drafts are built only with --drafts"),
+        "discourse": Field(Record({
+            "topic": Field(Int("a topic id"), required=True, doc="The forum topic of this issue"),
+            "posts": Field(ListOf(Int("a post id"), unique=True),
+                           doc="The topic's first post and the replies that carry the rest of the issue"),
+        }, what="a mapping with the forum's topic (and post) ids"),
+            doc="Where `digestgen post` published this issue (written by `post` and `import`)"),
     },
     what="front matter (a mapping with title, papers, draft)",
 )
