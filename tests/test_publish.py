@@ -210,14 +210,26 @@ def test_publish_workflow():
     setup = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
     runs = " ".join(step.get("run", "") for step in build["steps"])
-    for command in ("digestgen validate", "python -m pytest", "digestgen build", "--base-url"):
+    for command in ("digestgen validate --strict", "digestgen build --strict", "--base-url"):
         assert command in runs
+    assert "pytest" not in runs and "paths" not in triggers["push"]  # content pushes always publish
     assert deploy["needs"] == "build" and "pull_request" in deploy["if"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
     upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "site"
+
+
+def test_tool_tests_run_only_when_the_tool_changes():
+    flow = yaml.safe_load((PROJECT / ".github/workflows/tests.yml").read_text())
+    triggers = flow[True]
+    for event in ("push", "pull_request"):
+        paths = triggers[event]["paths"]
+        assert {"src/**", "tests/**", "pyproject.toml"} <= set(paths)
+        assert not any(p.startswith(("papers", "digests")) for p in paths)
+    runs = " ".join(step.get("run", "") for step in flow["jobs"]["test"]["steps"])
+    assert "python -m pytest" in runs and "chromium" in runs
 
 
 def test_broken_internal_link_is_located(make_repo, tmp_path):
