@@ -118,7 +118,7 @@ def test_sitemap_and_robots(site):
     assert SITE_URL + "issues/2025-07-21/" in urls and SITE_URL + "papers/only-en/" in urls
     assert all(_resolves(site, url) for url in urls)
     assert not any(url.endswith(("404.html", "/search/")) for url in urls)
-    assert len(urls) == len(set(urls)) == 10  # home, archive, 3 tag pages, 2 issues, 3 papers
+    assert len(urls) == len(set(urls)) == 11  # home, archive, papers, 3 tag pages, 2 issues, 3 papers
     assert (site / "robots.txt").read_text() == f"User-agent: *\nAllow: /\nSitemap: {SITE_URL}sitemap.xml\n"
 
 
@@ -242,7 +242,8 @@ def test_broken_internal_link_is_located(make_repo, tmp_path):
     assert "papers/b.yaml:6:12: warning: broken link ../../issues/2020-01-06/ (no such page)" in done.stderr
     assert "papers/b.yaml:6:45: warning: broken link #nope (no element with id 'nope')" in done.stderr
     before = tree(out)
-    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict")
+    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict",
+                     "--base-url", "https://example.org/")
     assert strict.returncode == 1 and "papers/b.yaml:6:12: error: broken link" in strict.stderr
     assert tree(out) == before
 

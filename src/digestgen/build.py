@@ -76,6 +76,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         say("reading papers/ and digests/")
         digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
         site = renderer(root, settings, digest)
+        search = search and bool(site.search_tasks())  # nothing published yet: no index (the search page says so)
         context = (code, settings, drafts, strict, search,
                    {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
         last = cache.PageCache(root, context, out, previous)

@@ -159,6 +159,16 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _require_digest(root: Path) -> None:
+    """Refuse a folder that is not a digest, instead of treating it as an empty one."""
+    marks = ("papers/", "digests/", "digestgen.toml")
+    if not any((root / mark.rstrip("/")).exists() for mark in marks):
+        where = "this folder" if root == Path(".") else str(root)
+        raise UsageError(f"{where} is not a digest: it has no papers/, no digests/ and no digestgen.toml; "
+                         f"start one with 'digestgen init{'' if root == Path('.') else ' ' + str(root)}', "
+                         "or point --root at a digest")
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -176,6 +186,8 @@ def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: no such folder")
+    if args.command != "init":
+        _require_digest(root)
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
     base_url = getattr(args, "base_url", None)
@@ -189,10 +201,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"ok: {len(digest.papers)} papers, {len(digest.issues)} issues", file=sys.stderr)
         return EXIT_OK
     out = args.out if args.out is not None else root / "site"
+    relative = None
+    if not settings.absolute:  # said once per build, not once per page that lacks a canonical link
+        relative = (f"base URL '{settings.base_url}' is a path, not an absolute URL: feeds, sitemap.xml, canonical "
+                    "links and social images are left out of the site; set base_url = \"https://…/\" in "
+                    "digestgen.toml or pass --base-url https://…/")
+        if args.strict:
+            print(f"digestgen: error: {relative} (--strict)", file=sys.stderr)
+            print("digestgen: 1 error; nothing was written", file=sys.stderr)
+            return EXIT_INVALID
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
                             search=not args.no_search, full_index=args.full_index, say=_stages(args))
     if args.quiet:
         return EXIT_OK
+    if relative:
+        print(f"digestgen: warning: {relative}", file=sys.stderr)
     if report.up_to_date:
         print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
         return EXIT_OK
@@ -240,12 +263,16 @@ def _warn(text: str) -> None:
     print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
 
 
+def _notice(text: str) -> None:
+    print(f"digestgen: warning: {text}", file=sys.stderr, flush=True)
+
+
 def run_add(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor
 
     client = arxivapi.Client()
     ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
-                    progress=Progress("arXiv", len(args.ids), args.quiet))
+                    progress=Progress("arXiv", len(args.ids), args.quiet), notice=_notice)
     return EXIT_OK if ok else EXIT_INVALID
 
 
@@ -261,7 +288,7 @@ def run_candidates(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.add and found:
         ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
-                        progress=Progress("arXiv", len(found), args.quiet))
+                        progress=Progress("arXiv", len(found), args.quiet), notice=_notice)
         return EXIT_OK if ok else EXIT_INVALID
     return EXIT_OK
 
@@ -269,6 +296,13 @@ def run_candidates(args: argparse.Namespace) -> int:
 def run_new(args: argparse.Namespace) -> int:
     from digestgen import editor
 
+    drafts = editor.draft_weeks(args.root)
+    if drafts and not args.week:
+        names = ", ".join(f"digests/{week.isoformat()}.md" for week in drafts)
+        _warn(f"{names} {'is a draft week' if len(drafts) == 1 else 'are draft weeks'} already (`draft: true`); "
+              "write that week, and delete `draft: true` to publish it, before starting the next one "
+              "(or start another week anyway with --week DATE)")
+        return EXIT_INVALID
     week = editor.week_start(args.week) if args.week else editor.next_week(args.root)
     path = args.root / "digests" / f"{week.isoformat()}.md"
     try:
