@@ -257,7 +257,7 @@
           if (box.checked) chosen.push(value); else chosen.splice(chosen.indexOf(value), 1);
           run();
         });
-        var shown = (VALUE_NAMES[name] || {})[value] || value;
+        var shown = (VALUE_NAMES[name] || {})[value.normalize("NFC")] || value;  // the index holds NFD
         var label = el("label", { "for": id, lang: name === "tag" && !/[\uac00-\ud7a3]/.test(shown) ? "en" : "ko" }, shown);
         label.appendChild(el("span", { "class": "count" }, " " + values[value]));
         row.appendChild(box);
