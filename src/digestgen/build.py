@@ -81,7 +81,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         context = (code, settings, drafts, strict, search,
                    {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
         last = cache.PageCache(root, context, out, previous)
-        custom = (root / "templates").is_dir()  # overridden templates may show anything anywhere
+        # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
+        custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
         tasks = site.tasks() + (site.search_tasks() if search else [])
         keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
         fresh = {task for task in tasks if keys[task] is None or last.tasks.get(task, (None,))[0] != keys[task]}

@@ -44,6 +44,29 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    init = commands.add_parser(
+        "init", help="start a new digest repository",
+        description="Write a new, content-only digest into DIR (default: the current folder): digestgen.toml "
+                    "with comments, papers/, digests/, templates/README.md, .gitignore, the JSON Schemas in "
+                    "schemas/ with VS Code settings that use them, and .github/workflows/publish.yml, which "
+                    "installs a pinned digestgen, validates --strict, builds and deploys to GitHub Pages. "
+                    "Refuses a folder that is not empty unless --force; never overwrites a file.",
+        epilog="examples:\n  digestgen init my-digest && cd my-digest && digestgen build\n"
+               "  digestgen init . --force --title '우리 연구실 논문 읽기' --base-url https://lab.example.org/papers/",
+    )
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="the folder to create or fill (default: the current folder)")
+    init.add_argument("--force", action="store_true",
+                      help="also write into a folder that is not empty (existing files are kept as they are)")
+    init.add_argument("--title", default="AI/ML 논문 다이제스트", help="the site's name (digestgen.toml title)")
+    init.add_argument("--base-url", default="/", metavar="URL",
+                      help="where the site will be published (digestgen.toml base_url; default /)")
+    init.add_argument("--digestgen-spec", default=None, metavar="SPEC",
+                      help="the pip requirement the workflow installs digestgen from (default: this version's "
+                           "release tag from digestgen's Git repository); a DIGESTGEN_SPEC repository variable "
+                           "overrides it on GitHub")
+    init.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
     build = commands.add_parser(
         "build", help="validate the content and write the site",
         description="Validate papers/ and digests/, render every page, index it for search, and replace "
@@ -183,6 +206,8 @@ def _print_diagnostics(problems) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; return the exit status."""
+    if args.command == "init":
+        return run_init(args)
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: no such folder")
@@ -265,6 +290,27 @@ def _warn(text: str) -> None:
 
 def _notice(text: str) -> None:
     print(f"digestgen: warning: {text}", file=sys.stderr, flush=True)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from digestgen import scaffold
+
+    if normalize_base_url(args.base_url) is None:
+        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
+    folder: Path = args.dir
+    try:
+        scaffold.init(folder, force=args.force, say=_say(args), title=args.title,
+                      base_url=normalize_base_url(args.base_url), spec=args.digestgen_spec or scaffold.DEFAULT_SPEC)
+    except (scaffold.NotEmpty, NotADirectoryError) as exc:
+        raise UsageError(str(exc)) from None
+    if not args.quiet:
+        go = "" if folder == Path(".") else f"  cd {folder}\n"
+        print(f"\na new digest in {folder}. Next:\n{go}"
+              "  digestgen new                 # start this week's issue (a draft with an outline)\n"
+              "  digestgen add ARXIV_ID --issue DATE   # a paper record from arXiv, listed in that week\n"
+              "  digestgen serve --open        # preview while you write the Korean text\n"
+              "  digestgen build --strict      # what the publish workflow runs; push to publish")
+    return EXIT_OK
 
 
 def run_add(args: argparse.Namespace) -> int:
