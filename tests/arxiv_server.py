@@ -159,3 +159,14 @@ def running():
     finally:
         server.shutdown()
         server.server_close()
+
+
+if __name__ == "__main__":  # `python tests/arxiv_server.py [PORT]`: try `digestgen add` offline
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8001
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(Server()))
+    print(f"recorded arXiv API on http://127.0.0.1:{port}/api/query "
+          f"(papers: {', '.join(PAPERS)}); Ctrl+C to stop", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        httpd.serve_forever()

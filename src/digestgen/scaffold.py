@@ -42,8 +42,10 @@ language = "ko"
 
 # Display labels for tags (tag = "label"): pages, search filters and feeds show the label.
 # Tags are lowercase letters, digits and hyphens in any script: 강화학습, reinforcement-learning.
+# In TOML a key that is not plain ASCII goes in quotes.
 # [tags]
 # reinforcement-learning = "강화학습"
+# "강화학습" = "강화 학습"
 # llm = "LLM"
 '''
 
