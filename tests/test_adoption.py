@@ -318,7 +318,9 @@ def test_scrolling_regions_are_keyboard_focusable(make_repo, tmp_path):
     from axe_playwright_python.sync_playwright import Axe
 
     long_title = "A Very Long Title " * 12
-    root = make_repo({"papers/long.yaml": f"title: {{en: {long_title}}}\nsummary: {{en: s}}\n"
+    wide = "x" * 300
+    summary = f"summary:\n  en: |\n    ```\n    {wide}\n    ```\n\n    | {wide} | b |\n    |---|---|\n    | 1 | 2 |\n"
+    root = make_repo({"papers/long.yaml": f"title: {{en: {long_title}}}\n{summary}"
                                           "links: {paper: 'https://arxiv.org/abs/2507.00001'}\nauthors: [Kim]\n",
                       "digests/2025-07-28.md": "---\npapers: [long]\n---\n"})
     out = tmp_path / "site"
@@ -334,7 +336,13 @@ def test_scrolling_regions_are_keyboard_focusable(make_repo, tmp_path):
             if page.evaluate("document.activeElement.tagName") == "PRE":
                 break
             page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "코드"  # the summary's code
+        for _ in range(40):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.getAttribute('aria-label')") == "BibTeX":
+                break
         assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "BibTeX"
+        assert page.locator("table").evaluate("e => e.scrollWidth > e.clientWidth")
         result = Axe().run(page, options={"runOnly": ["scrollable-region-focusable", "aria-allowed-attr",
                                                       "aria-prohibited-attr"]}).response
         assert result["violations"] == []
