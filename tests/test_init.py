@@ -141,3 +141,11 @@ def test_the_scaffold_publishes_with_its_own_workflow(tmp_path):
         assert done.returncode == 0, (command, done.stderr)
     assert (folder / "site/issues/2025-07-21/index.html").exists() and (folder / "site/pagefind/pagefind.js").exists()
     assert (folder / "site/feed.xml").exists()  # the workflow's absolute base URL turns feeds on
+
+
+def test_schema_goes_where_git_keeps_it(make_repo):
+    root = make_repo()
+    done = run_cli("schema", "--root", str(root))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (root / "schemas").iterdir()) == ["issue.schema.json", "paper.schema.json"]
+    assert not (root / ".digestgen/schema").exists()

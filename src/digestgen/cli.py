@@ -174,10 +174,11 @@ def make_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser(
         "schema", help="write JSON Schema for paper records and issue front matter",
         description="Write paper.schema.json and issue.schema.json, generated from the validator's own "
-                    "definitions (including extra fields from digestgen.toml), for editor completion.",
-        epilog="example:\n  digestgen schema --out .digestgen/schema",
+                    "definitions (including extra fields from digestgen.toml), for editor completion. Commit them: "
+                    "the editor settings that `digestgen init` writes point to schemas/.",
+        epilog="example:\n  digestgen schema\n  digestgen schema --out .digestgen/schema",
     )
-    schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/.digestgen/schema)")
+    schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/schemas)")
     _root_arg(schema, strict=False)
     return parser
 
@@ -371,7 +372,7 @@ def run_schema(args: argparse.Namespace) -> int:
     from digestgen.schema import schema_documents
 
     settings = pipeline.settings_for(args.root)
-    out = args.out if args.out is not None else args.root / ".digestgen" / "schema"
+    out = args.out if args.out is not None else args.root / "schemas"
     out.mkdir(parents=True, exist_ok=True)
     for name, document in schema_documents(settings.extra_paper_fields, settings.extra_issue_fields).items():
         (out / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
