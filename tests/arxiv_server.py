@@ -26,6 +26,13 @@ PAPERS = {
                        summary="Models that write their own fine-tuning data: \"self-edits\"."),
     "hep-th/9901001": dict(version=1, title="An Old-Style Identifier", primary="hep-th", categories=["hep-th"],
                            published="1999-01-01T00:00:00Z", authors=["A. Physicist"], summary="Strings."),
+    "1605.08386": dict(version=1, title="Heat-bath random walks with Markov bases", primary="math.CO",
+                       categories=["math.CO", "math.PR", "stat.CO"], published="2016-05-26T19:25:47Z",
+                       authors=["Caprice Stanley", "Tobias Windisch"],
+                       summary="  We study random walks on lattice points\nthat move along Markov basis directions.\n"),
+    "1706.03762": dict(version=7, title="Attention Is All You Need", primary="cs.CL", categories=["cs.CL", "cs.LG"],
+                       published="2017-06-12T17:57:34Z", authors=["Ashish Vaswani", "Noam Shazeer", "Niki Parmar"],
+                       summary="A sequence model built on attention alone, without recurrence or convolution."),
     "2501.00099": dict(version=3, title="A Withdrawn Paper", primary="cs.AI", categories=["cs.AI"],
                        published="2025-01-02T00:00:00Z", authors=["B. Author"], summary="Withdrawn.",
                        comment="This paper has been withdrawn by the author due to an error in Lemma 2."),
@@ -155,3 +162,14 @@ def running():
     finally:
         server.shutdown()
         server.server_close()
+
+
+if __name__ == "__main__":  # `python tests/arxiv_server.py [PORT]`: try `digestgen add` offline
+    import sys
+
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8001
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), _handler(Server()))
+    print(f"recorded arXiv API on http://127.0.0.1:{port}/api/query "
+          f"(papers: {', '.join(PAPERS)}); Ctrl+C to stop", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        httpd.serve_forever()

@@ -226,20 +226,35 @@ def test_new_scaffolds_the_next_week_and_never_overwrites(make_repo):
     assert other.stdout == "wrote digests/2025-09-01.md (draft)\n"
 
 
-def test_schema_matches_the_validator(make_repo, tmp_path):
+class _Yaml12Loader(__import__("yaml").SafeLoader):
+    """YAML as the YAML language server reads it (YAML 1.2): 2016-05-26 is a string, not a date."""
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in __import__("yaml").SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def test_schema_matches_the_validator(make_repo, tmp_path, api):
+    """The schema accepts what the validator accepts, checked on the test's own records (the
+    fixtures and a record freshly written by `digestgen add`), never on this repository's."""
     jsonschema = pytest.importorskip("jsonschema")
     import yaml
 
-    from conftest import PROJECT
+    from conftest import HERE
 
     root = make_repo({"digestgen.toml": 'extra_fields = { paper = ["venue"] }\n'})
+    assert add(root, api, "1605.08386").returncode == 0  # a record as `add` writes it, dates unquoted
     done = run_cli("schema", "--root", str(root), "--out", str(tmp_path / "schema"))
     assert done.returncode == 0, done.stderr
     paper = json.loads((tmp_path / "schema/paper.schema.json").read_text())
     issue = json.loads((tmp_path / "schema/issue.schema.json").read_text())
     assert "venue" in paper["properties"] and paper["required"] == ["title", "links"]
-    for record in (PROJECT / "papers").glob("*.yaml"):
-        jsonschema.validate(yaml.safe_load(record.read_text()), paper)
+    records = [*(root / "papers").glob("*.yaml"), *(HERE / "fixtures/basic/papers").glob("*.yaml"),
+               *(HERE / "fixtures/week/papers").glob("*.yaml")]
+    assert root / "papers/1605.08386.yaml" in records and len(records) > 10
+    for record in records:
+        jsonschema.validate(yaml.load(record.read_text(), Loader=_Yaml12Loader), paper)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"title": {"en": "x"}, "links": {"paper": "htp://x"}, "sumary": {}}, paper)
     jsonschema.validate(yaml.safe_load(GOOD_ISSUE.split("---")[1]), issue)

@@ -118,7 +118,7 @@ def test_sitemap_and_robots(site):
     assert SITE_URL + "issues/2025-07-21/" in urls and SITE_URL + "papers/only-en/" in urls
     assert all(_resolves(site, url) for url in urls)
     assert not any(url.endswith(("404.html", "/search/")) for url in urls)
-    assert len(urls) == len(set(urls)) == 10  # home, archive, 3 tag pages, 2 issues, 3 papers
+    assert len(urls) == len(set(urls)) == 11  # home, archive, papers, 3 tag pages, 2 issues, 3 papers
     assert (site / "robots.txt").read_text() == f"User-agent: *\nAllow: /\nSitemap: {SITE_URL}sitemap.xml\n"
 
 
@@ -210,14 +210,26 @@ def test_publish_workflow():
     setup = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/setup-python@"))
     assert setup["with"]["cache"] == "pip"
     runs = " ".join(step.get("run", "") for step in build["steps"])
-    for command in ("digestgen validate", "python -m pytest", "digestgen build", "--base-url"):
+    for command in ("digestgen validate --strict", "digestgen build --strict", "--base-url"):
         assert command in runs
+    assert "pytest" not in runs and "paths" not in triggers["push"]  # content pushes always publish
     assert deploy["needs"] == "build" and "pull_request" in deploy["if"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert deploy["steps"][0]["uses"].startswith("actions/deploy-pages@")
     upload = next(s for s in build["steps"] if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "site"
+
+
+def test_tool_tests_run_only_when_the_tool_changes():
+    flow = yaml.safe_load((PROJECT / ".github/workflows/tests.yml").read_text())
+    triggers = flow[True]
+    for event in ("push", "pull_request"):
+        paths = triggers[event]["paths"]
+        assert {"src/**", "tests/**", "pyproject.toml"} <= set(paths)
+        assert not any(p.startswith(("papers", "digests")) for p in paths)
+    runs = " ".join(step.get("run", "") for step in flow["jobs"]["test"]["steps"])
+    assert "python -m pytest" in runs and "chromium" in runs
 
 
 def test_broken_internal_link_is_located(make_repo, tmp_path):
@@ -230,7 +242,8 @@ def test_broken_internal_link_is_located(make_repo, tmp_path):
     assert "papers/b.yaml:6:12: warning: broken link ../../issues/2020-01-06/ (no such page)" in done.stderr
     assert "papers/b.yaml:6:45: warning: broken link #nope (no element with id 'nope')" in done.stderr
     before = tree(out)
-    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict")
+    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict",
+                     "--base-url", "https://example.org/")
     assert strict.returncode == 1 and "papers/b.yaml:6:12: error: broken link" in strict.stderr
     assert tree(out) == before
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -95,3 +96,100 @@ def test_open_pages_reload_and_show_errors(preview):
         overlay.wait_for(state="detached", timeout=30000)
         page.locator("h1", has_text="딥 리서처").wait_for()
         assert "v2" not in page.locator("h1").inner_text()
+
+
+BROKEN = "---\npapers: [\"2507.16075\"]\n---\n[지난 호](../../issues/2020-01-06/)를 보세요.\n"
+DRAFT = "draft: true\ntitle: {en: Draft}\nlinks: {paper: 'https://x.org'}\n"
+
+
+def _start(root, *extra):
+    process = subprocess.Popen([sys.executable, "-m", "digestgen", "serve", "--root", str(root), "--port", "0", *extra],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    assert line.startswith("serving http://127.0.0.1:"), line + process.stderr.read()
+    return process, line.split()[1]
+
+
+def _stop(process) -> str:
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=20)
+    return err
+
+
+def test_serve_shows_what_strict_would_fail_on(make_repo):
+    """A broken internal link (a warning, which `build --strict` fails on) and a draft's note are in
+    the terminal and in the status the overlay shows, each in its own list; start-up says what it built."""
+    root = make_repo({"digests/2025-07-21.md": BROKEN, "papers/wip.yaml": DRAFT})
+    process, base = _start(root)
+    try:
+        status = _status(base)
+        warning = "digests/2025-07-21.md:4:8: warning: broken link ../../issues/2020-01-06/ (no such page)"
+        assert status["errors"] == [] and status["warnings"] == [warning]
+        assert status["notes"] == ["papers/wip.yaml:1:1: note: draft paper 'wip' is not listed in any issue yet",
+                                   "papers/wip.yaml:1:1: note: draft: draft record; still missing title.ko, summary.ko, abstract.ko"]
+    finally:
+        err = _stop(process)
+    assert warning in err.splitlines()
+    assert "rebuilt 0 pages" not in err and re.search(r"^built the preview: \d+ pages in", err, re.M)
+    assert "`digestgen build --strict` (the publish workflow) fails until they are fixed" in err
+    # a second start on an unchanged folder still reports them (the preview is not skipped as up to date)
+    process, base = _start(root)
+    try:
+        assert _status(base)["warnings"] == [warning]
+    finally:
+        assert warning in _stop(process)
+
+
+def test_busy_port_names_the_port(make_repo):
+    import socket
+
+    root = make_repo()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "digestgen", "serve", "--root", str(root), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr == (f"digestgen: error: port {port} on 127.0.0.1 is already in use (another `digestgen serve`?); "
+                           f"stop that one, or pick another port: digestgen serve --port {port + 1} "
+                           "(--port 0 picks a free one)\n")
+    assert not (root / ".digestgen/preview").exists()  # said at once, before any build
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_overlay_is_readable_and_separates_errors_warnings_notes(make_repo, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    root = make_repo({"digests/2025-07-21.md": BROKEN, "papers/wip.yaml": DRAFT})
+    process, base = _start(root)
+    try:
+        with browser() as chromium:
+            context = chromium.new_context(bypass_csp=True, color_scheme=scheme)
+            page = context.new_page()
+            page.goto(base + "issues/2025-07-21/")
+            overlay = page.locator("#digestgen-overlay")
+            overlay.wait_for()
+            assert overlay.locator(".digestgen-errors").count() == 0
+            warnings = overlay.locator(".digestgen-warnings")
+            assert "경고 1건" in warnings.inner_text() and "build --strict" in warnings.inner_text()
+            assert "broken link ../../issues/2020-01-06/" in warnings.locator("pre").inner_text()
+            notes = overlay.locator(".digestgen-notes")
+            assert "참고 2건" in notes.inner_text() and "draft paper 'wip'" in notes.inner_text()
+            assert "broken link" not in notes.inner_text() and "draft" not in warnings.inner_text()
+            (root / "papers/2507.16075.yaml").write_text("title: [unclosed\n", encoding="utf-8")
+            overlay.locator(".digestgen-errors").wait_for(timeout=30000)
+            assert "오류 1건" in overlay.locator(".digestgen-errors").inner_text()
+            # page and overlay colours are in the scheme asked for; every text meets WCAG AA
+            dark = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+            assert dark == (scheme == "dark")
+            result = Axe().run(page, context="#digestgen-overlay",
+                               options={"runOnly": ["color-contrast", "scrollable-region-focusable"]}).response
+            assert result["violations"] == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+            assert len(result["passes"]) >= 1  # the contrast check did look at the overlay's text
+            overlay.get_by_role("button", name="닫기").click()
+            overlay.wait_for(state="detached")
+            context.close()
+    finally:
+        _stop(process)

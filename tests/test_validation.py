@@ -51,7 +51,8 @@ CASES = [
     ("tags not a list", {P: paper(tags="tags: agents\n")},
      [f"{P}:8:1: error: tags: expected a list, got text"]),
     ("tag not a slug", {P: paper(tags="tags: [Deep Research]\n")},
-     [f"{P}:8:8: error: tags[0]: 'Deep Research' is not a lowercase tag slug like 'deep-research'"]),
+     [f"{P}:8:8: error: tags[0]: 'Deep Research' is not a tag of lowercase letters, digits and hyphens "
+      "(any script), like '강화학습' or 'deep-research'"]),
     ("tag repeated", {P: paper(tags="tags: [a, a]\n")},
      [f"{P}:8:11: error: tags[1]: 'a' is listed twice (first as tags[0])"]),
     ("bad date", {P: paper(published="published: 2025-02-30\n")},
@@ -150,7 +151,8 @@ def test_errors_from_every_file_in_one_run(make_repo, capsys):
     assert err == [
         "digests/2025-07-21.md:2:24: error: papers[1]: no paper 'c'",
         "papers/2507.16075.yaml:7:3: error: links.paper: 'htp://x' is not an http(s) URL",
-        "papers/2507.16075.yaml:8:8: error: tags[0]: 'A' is not a lowercase tag slug like 'deep-research'",
+        "papers/2507.16075.yaml:8:8: error: tags[0]: 'A' is not a tag of lowercase letters, digits and hyphens "
+        "(any script), like '강화학습' or 'deep-research'",
         "papers/b.yaml:1:1: error: 'summary' is required",
         "papers/b.yaml:2:1: error: sumary: unknown key 'sumary' (did you mean 'summary'?)",
         "digestgen: 5 errors",

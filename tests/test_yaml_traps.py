@@ -205,7 +205,8 @@ def test_comment_cutting_prose_is_a_warning_and_fails_strict(make_repo, tmp_path
     assert done.stderr.splitlines() == [f"{P}:3:20: warning: {CUT_MESSAGE}", "ok: 1 papers, 1 issues"]
     before = tree(root)
     out = tmp_path / "site"
-    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict")
+    strict = run_cli("build", "--root", str(root), "--out", str(out), "--no-search", "--strict",
+                     "--base-url", "https://example.org/")
     assert strict.returncode == 1
     assert strict.stderr.splitlines() == [f"{P}:3:20: error: {CUT_MESSAGE}", "digestgen: 1 error; nothing was written"]
     assert not out.exists() and tree(root) == before
@@ -336,15 +337,16 @@ def test_new_writes_a_draft_whose_title_placeholder_becomes_valid_text(make_repo
     text = path.read_text(encoding="utf-8")
     assert run_cli("validate", "--root", str(root)).returncode == 0
     text = text.replace("# title: |-", "title: |-").replace("#   이번 주의 제목", "  특집: \"작은\" 모델 #1")
-    path.write_text(text.replace("draft: true  # delete this line to publish the issue\n", ""), encoding="utf-8")
+    text = text.replace("draft: true  # delete this line to publish the issue\n", "")
+    path.write_text(text[:text.index("---\n", 4) + 4] + "이번 주의 소개 글입니다.\n", encoding="utf-8")  # the outline, written
     loaded = content.load(root, Settings())
     assert loaded.issues[-1].title == '특집: "작은" 모델 #1'
 
 
 def test_readme_and_format_examples_are_block_style_and_valid(make_repo):
     flow = re.compile(r"^\s*(title|tldr|summary|abstract|ko|en):\s*\{", re.M)
-    for doc in ("README.md", "docs/FORMAT.md"):
-        text = (PROJECT / doc).read_text(encoding="utf-8")
+    for doc in (PROJECT / "README.md", PROJECT / "docs/FORMAT.md"):
+        text = doc.read_text(encoding="utf-8")
         examples = re.findall(r"```yaml\n(.*?)```", text, re.S)
         assert examples and not any(flow.search(example) for example in examples), doc
     readme = (PROJECT / "README.md").read_text(encoding="utf-8")

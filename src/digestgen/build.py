@@ -53,12 +53,13 @@ def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
 
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
-          search: bool = True, full_index: bool = False, say=lambda text: None) -> Report:
+          search: bool = True, full_index: bool = False, say=lambda text: None, force: bool = False) -> Report:
     """Validate, render, and publish the site at `out`. Nothing is written on error.
 
     A build renders only the pages whose inputs changed since the build that wrote `out` (see
     `Renderer.task_key` and `cache.PageCache`) and then replaces only the files whose bytes
-    changed, in place; without a usable cache it renders everything into a fresh folder that is
+    changed, in place (`force` does so even when nothing changed, to report the warnings again);
+    without a usable cache it renders everything into a fresh folder that is
     swapped in atomically. Search documents are rendered first, so that Pagefind indexes them (in
     its own process) while the pages are rendered; see `search.Indexer` for when only the changed
     documents are indexed.
@@ -71,16 +72,18 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     with output.locked(out):
         output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
         previous = output.written_by(out)
-        if previous == stamp and not full_index:  # nothing changed since the build that wrote `out`
+        if previous == stamp and not full_index and not force:  # nothing changed since the build that wrote `out`
             return Report(seconds=time.perf_counter() - started, up_to_date=True)
         say("reading papers/ and digests/")
         digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
         cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
         site = renderer(root, settings, digest)
+        search = search and bool(site.search_tasks())  # nothing published yet: no index (the search page says so)
         context = (code, settings, drafts, strict, search,
                    {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
         last = cache.PageCache(root, context, out, previous)
-        custom = (root / "templates").is_dir()  # overridden templates may show anything anywhere
+        # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
+        custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
         tasks = site.tasks() + (site.search_tasks() if search else [])
         keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
         fresh = {task for task in tasks if keys[task] is None or last.tasks.get(task, (None,))[0] != keys[task]}

@@ -44,6 +44,29 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
+    init = commands.add_parser(
+        "init", help="start a new digest repository",
+        description="Write a new, content-only digest into DIR (default: the current folder): digestgen.toml "
+                    "with comments, papers/, digests/, templates/README.md, .gitignore, the JSON Schemas in "
+                    "schemas/ with VS Code settings that use them, and .github/workflows/publish.yml, which "
+                    "installs a pinned digestgen, validates --strict, builds and deploys to GitHub Pages. "
+                    "Refuses a folder that is not empty unless --force; never overwrites a file.",
+        epilog="examples:\n  digestgen init my-digest && cd my-digest && digestgen build\n"
+               "  digestgen init . --force --title '우리 연구실 논문 읽기' --base-url https://lab.example.org/papers/",
+    )
+    init.add_argument("dir", nargs="?", type=Path, default=Path("."), metavar="DIR",
+                      help="the folder to create or fill (default: the current folder)")
+    init.add_argument("--force", action="store_true",
+                      help="also write into a folder that is not empty (existing files are kept as they are)")
+    init.add_argument("--title", default="AI/ML 논문 다이제스트", help="the site's name (digestgen.toml title)")
+    init.add_argument("--base-url", default="/", metavar="URL",
+                      help="where the site will be published (digestgen.toml base_url; default /)")
+    init.add_argument("--digestgen-spec", default=None, metavar="SPEC",
+                      help="the pip requirement the workflow installs digestgen from (default: this version's "
+                           "release tag from digestgen's Git repository); a DIGESTGEN_SPEC repository variable "
+                           "overrides it on GitHub")
+    init.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+
     build = commands.add_parser(
         "build", help="validate the content and write the site",
         description="Validate papers/ and digests/, render every page, index it for search, and replace "
@@ -180,12 +203,23 @@ def make_parser() -> argparse.ArgumentParser:
     schema = commands.add_parser(
         "schema", help="write JSON Schema for paper records and issue front matter",
         description="Write paper.schema.json and issue.schema.json, generated from the validator's own "
-                    "definitions (including extra fields from digestgen.toml), for editor completion.",
-        epilog="example:\n  digestgen schema --out .digestgen/schema",
+                    "definitions (including extra fields from digestgen.toml), for editor completion. Commit them: "
+                    "the editor settings that `digestgen init` writes point to schemas/.",
+        epilog="example:\n  digestgen schema\n  digestgen schema --out .digestgen/schema",
     )
-    schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/.digestgen/schema)")
+    schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/schemas)")
     _root_arg(schema, strict=False)
     return parser
+
+
+def _require_digest(root: Path) -> None:
+    """Refuse a folder that is not a digest, instead of treating it as an empty one."""
+    marks = ("papers/", "digests/", "digestgen.toml")
+    if not any((root / mark.rstrip("/")).exists() for mark in marks):
+        where = "this folder" if root == Path(".") else str(root)
+        raise UsageError(f"{where} is not a digest: it has no papers/, no digests/ and no digestgen.toml; "
+                         f"start one with 'digestgen init{'' if root == Path('.') else ' ' + str(root)}', "
+                         "or point --root at a digest")
 
 
 def _date(text: str) -> dt.date:
@@ -202,9 +236,13 @@ def _print_diagnostics(problems) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; return the exit status."""
+    if args.command == "init":
+        return run_init(args)
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: no such folder")
+    if args.command != "init":
+        _require_digest(root)
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
     base_url = getattr(args, "base_url", None)
@@ -218,10 +256,21 @@ def run(args: argparse.Namespace) -> int:
             print(f"ok: {len(digest.papers)} papers, {len(digest.issues)} issues", file=sys.stderr)
         return EXIT_OK
     out = args.out if args.out is not None else root / "site"
+    relative = None
+    if not settings.absolute:  # said once per build, not once per page that lacks a canonical link
+        relative = (f"base URL '{settings.base_url}' is a path, not an absolute URL: feeds, sitemap.xml, canonical "
+                    "links and social images are left out of the site; set base_url = \"https://…/\" in "
+                    "digestgen.toml or pass --base-url https://…/")
+        if args.strict:
+            print(f"digestgen: error: {relative} (--strict)", file=sys.stderr)
+            print("digestgen: 1 error; nothing was written", file=sys.stderr)
+            return EXIT_INVALID
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
                             search=not args.no_search, full_index=args.full_index, say=_stages(args))
     if args.quiet:
         return EXIT_OK
+    if relative:
+        print(f"digestgen: warning: {relative}", file=sys.stderr)
     if report.up_to_date:
         print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
         return EXIT_OK
@@ -276,12 +325,37 @@ def _week_start(args: argparse.Namespace) -> int:
     return config.load(args.root).week_start
 
 
+def _notice(text: str) -> None:
+    print(f"digestgen: warning: {text}", file=sys.stderr, flush=True)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from digestgen import scaffold
+
+    if normalize_base_url(args.base_url) is None:
+        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
+    folder: Path = args.dir
+    try:
+        scaffold.init(folder, force=args.force, say=_say(args), title=args.title,
+                      base_url=normalize_base_url(args.base_url), spec=args.digestgen_spec or scaffold.DEFAULT_SPEC)
+    except (scaffold.NotEmpty, NotADirectoryError) as exc:
+        raise UsageError(str(exc)) from None
+    if not args.quiet:
+        go = "" if folder == Path(".") else f"  cd {folder}\n"
+        print(f"\na new digest in {folder}. Next:\n{go}"
+              "  digestgen new                 # start this week's issue (a draft with an outline)\n"
+              "  digestgen add ARXIV_ID --issue DATE   # a paper record from arXiv, listed in that week\n"
+              "  digestgen serve --open        # preview while you write the Korean text\n"
+              "  digestgen build --strict      # what the publish workflow runs; push to publish")
+    return EXIT_OK
+
+
 def run_add(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor
 
     client = arxivapi.Client()
     ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
-                    progress=Progress("arXiv", len(args.ids), args.quiet), first=_week_start(args))
+                    progress=Progress("arXiv", len(args.ids), args.quiet), first=_week_start(args), notice=_notice)
     return EXIT_OK if ok else EXIT_INVALID
 
 
@@ -297,7 +371,7 @@ def run_candidates(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if args.add and found:
         ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
-                        progress=Progress("arXiv", len(found), args.quiet), first=_week_start(args))
+                        progress=Progress("arXiv", len(found), args.quiet), first=_week_start(args), notice=_notice)
         return EXIT_OK if ok else EXIT_INVALID
     return EXIT_OK
 
@@ -305,6 +379,13 @@ def run_candidates(args: argparse.Namespace) -> int:
 def run_new(args: argparse.Namespace) -> int:
     from digestgen import editor
 
+    drafts = editor.draft_weeks(args.root)
+    if drafts and not args.week:
+        names = ", ".join(f"digests/{week.isoformat()}.md" for week in drafts)
+        _warn(f"{names} {'is a draft week' if len(drafts) == 1 else 'are draft weeks'} already (`draft: true`); "
+              "write that week, and delete `draft: true` to publish it, before starting the next one "
+              "(or start another week anyway with --week DATE)")
+        return EXIT_INVALID
     first = _week_start(args)
     week = editor.week_start(args.week, first) if args.week else editor.next_week(args.root, first)
     path = args.root / "digests" / f"{week.isoformat()}.md"
@@ -328,7 +409,7 @@ def run_schema(args: argparse.Namespace) -> int:
     from digestgen.schema import schema_documents
 
     settings = pipeline.settings_for(args.root)
-    out = args.out if args.out is not None else args.root / ".digestgen" / "schema"
+    out = args.out if args.out is not None else args.root / "schemas"
     out.mkdir(parents=True, exist_ok=True)
     for name, document in schema_documents(settings.extra_paper_fields, settings.extra_issue_fields).items():
         (out / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -7,10 +7,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from digestgen.errors import ContentError, SourceError
-from digestgen.schema import LANG, describe, suggest
+from digestgen.schema import LANG, TAG, TAG_RULE, describe, suggest
 
 SETTINGS_FILE = "digestgen.toml"
 
@@ -35,6 +35,16 @@ class Settings:
     discourse_header: str = ""
     discourse_footer: str = ""
     max_post_length: int = 32000
+    tags: tuple[tuple[str, str], ...] = ()  # [tags] in digestgen.toml: (slug, display label)
+
+    @property
+    def tag_labels(self) -> dict[str, str]:
+        """Tag slug -> the label shown for it ([tags] in digestgen.toml)."""
+        return dict(self.tags)
+
+    def tag_label(self, tag: str) -> str:
+        """The label shown for `tag`: its [tags] label, else the slug itself."""
+        return self.tag_labels.get(tag, tag)
 
     @property
     def base_path(self) -> str:
@@ -48,13 +58,19 @@ class Settings:
         return bool(urlsplit(self.base_url).netloc)
 
     def url(self, path: str = "") -> str:
-        """Site-relative `path` ('papers/x/') as a link from any page: '/digest/papers/x/'."""
-        return self.base_path + path.lstrip("/")
+        """Site-relative `path` ('papers/x/') as a link from any page: '/digest/papers/x/'.
+        Non-ASCII (a Korean tag: 'tags/강화학습/') is percent-encoded as UTF-8."""
+        return self.base_path + _encode(path.lstrip("/"))
 
     def absolute_url(self, path: str = "") -> str:
-        """`path` as an absolute URL (only meaningful when `absolute`)."""
+        """`path` as an absolute URL (only meaningful when `absolute`), percent-encoded like `url`."""
         base = self.base_url if self.base_url.endswith("/") else self.base_url + "/"
-        return base + path.lstrip("/")
+        return base + _encode(path.lstrip("/"))
+
+
+def _encode(path: str) -> str:
+    """Percent-encode what a URL path cannot hold as is (non-ASCII, spaces); keep '/', '?', '#', '%'."""
+    return path if path.isascii() and " " not in path else quote(path, safe="/?#&=%:@!$'()*+,;~")
 
 
 _STRINGS = ("title", "description", "base_url", "language", "issue_title")
@@ -105,7 +121,7 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
 def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
     values: dict = {}
     errors: list[SourceError] = []
-    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start", "discourse"]
+    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start", "discourse", "tags"]
 
     def fail(key: str, message: str) -> None:
         errors.append(SourceError(SETTINGS_FILE, _key_line(text, key), 1, f"{key}: {message}"))
@@ -148,6 +164,19 @@ def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
                 _check_discourse(value, values, fail)
             else:
                 fail(key, "expected a table: [discourse] with url, category, header, footer, max_post_length")
+        elif key == "tags":
+            if not isinstance(value, dict):
+                fail(key, "expected a table of tag = \"label\" lines, e.g. [tags] then rl = \"강화학습\"")
+                continue
+            labels = []
+            for tag, label in value.items():
+                if not TAG.match(tag):
+                    fail(f"tags.{tag}", f"'{tag}' is not {TAG_RULE}")
+                elif not (isinstance(label, str) and label.strip()):
+                    fail(f"tags.{tag}", f"expected the tag's label as text, got {describe(label)}")
+                else:
+                    labels.append((tag, label.strip()))
+            values["tags"] = tuple(labels)
         else:
             fail(key, f"unknown setting{suggest(key, known)}")
     if "language" in values and not LANG.match(values["language"]):

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
     if not any(e.severity == "error" for e in found):
         found += _unlisted_papers(papers, entries, issues)
     found += _drafts_in_published_issues(root, papers, issues)
+    found += _outline_placeholders(issues)
     if strict:
         found = [SourceError(e.path, e.line, e.col, e.message) if e.severity == "warning" else e for e in found]
     if any(e.severity == "error" for e in found):
@@ -253,7 +255,7 @@ def _paper(stem: str, rel: str, data: dict, settings: Settings, local: dict | No
         figures=tuple(Figure(f["src"], f.get("alt", ""), *local[f["src"]][:3]) if f["src"] in local
                       else Figure(f["src"], f.get("alt", "")) for f in data.get("figures", ())),
         authors=tuple(data.get("authors", ())), arxiv=data.get("arxiv"), published=data.get("published"),
-        tags=tuple(data.get("tags", ())), extra=extra,
+        tags=tuple(unicodedata.normalize("NFC", t) for t in data.get("tags", ())), extra=extra,
     )
 
 
@@ -287,7 +289,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
         issues.append(Issue(
             week=week, source=rel, title=data.get("title", settings.issue_title).strip(),
             paper_ids=tuple(data.get("papers", ())), intro=parsed.body.strip("\n"),
-            intro_line=parsed.body_line, draft=data.get("draft", False), extra=extra,
+            intro_line=parsed.body_line + len(parsed.body) - len(parsed.body.lstrip("\n")), draft=data.get("draft", False), extra=extra,
             discourse=data.get("discourse"),
         ))
     return sorted(issues, key=lambda issue: issue.week)
@@ -367,6 +369,38 @@ def _drafts_in_published_issues(root: Path, papers: dict[str, Paper], issues: li
 
 
 def _unlisted_papers(papers: dict[str, Paper], entries: dict[str, dict], issues: list[Issue]) -> list[SourceError]:
+    """A finished record that no issue lists is a warning; a draft one (as `add` writes it) a note."""
     listed = {pid for issue in issues for pid in issue.paper_ids}
-    return [SourceError(papers[pid].source, *entries[pid]["root"], f"paper '{pid}' is not listed in any issue",
-                        "warning") for pid in sorted(papers) if pid not in listed]
+    return [SourceError(papers[pid].source, *entries[pid]["root"],
+                        f"draft paper '{pid}' is not listed in any issue yet" if papers[pid].draft
+                        else f"paper '{pid}' is not listed in any issue",
+                        "note" if papers[pid].draft else "warning")
+            for pid in sorted(papers) if pid not in listed]
+
+
+# The intro outline that `digestgen new` writes: each placeholder is text in parentheses that the
+# editor replaces. A published issue that still has one is an error at its line.
+OUTLINE_PLACEHOLDERS = (
+    "(이번 주의 흐름을 한두 문장으로 씁니다.)",
+    "(첫 번째 흐름과 대표 논문)",
+    "(두 번째 흐름과 대표 논문)",
+    "(나머지 논문과 의미)",
+)
+
+
+def _outline_placeholders(issues: list[Issue]) -> list[SourceError]:
+    """Outline placeholders left in a published issue (an error) or a draft one (a note)."""
+    found = []
+    for issue in issues:
+        for offset, line in enumerate(issue.intro.split("\n")):
+            for placeholder in OUTLINE_PLACEHOLDERS:
+                col = line.find(placeholder)
+                if col < 0:
+                    continue
+                where = (issue.source, issue.intro_line + offset, col + 1)
+                if issue.draft:
+                    found.append(SourceError(*where, f"outline placeholder {placeholder} still to be written", "note"))
+                else:
+                    found.append(SourceError(*where, f"outline placeholder {placeholder} left in a published "
+                                                     "issue; write the text, or mark the issue `draft: true`"))
+    return found

@@ -180,6 +180,21 @@ def issue_for(root: Path, day: dt.date, first: int = 0) -> Path:
     return root / DIGESTS_DIR / f"{week_start(day, first).isoformat()}.md"
 
 
+def is_draft_issue(path: Path) -> bool:
+    """Whether the issue file at `path` says `draft: true` (a file that cannot be read is not)."""
+    from digestgen.sources import read_front_matter_file
+
+    parsed, _ = read_front_matter_file(path, path.name)
+    meta = parsed.meta.value if parsed is not None else None
+    return isinstance(meta, dict) and meta.get("draft") is True
+
+
+def draft_weeks(root: Path) -> list[dt.date]:
+    """The weeks whose issue file is a draft, oldest first."""
+    return [week for week in issue_weeks(root)
+            if is_draft_issue(root / DIGESTS_DIR / f"{week.isoformat()}.md")]
+
+
 def next_week(root: Path, first: int = 0) -> dt.date:
     """The day after the latest issue's week, or the first day of this week if there is none."""
     weeks = issue_weeks(root)
@@ -248,7 +263,7 @@ def add_to_issue(path: Path, ids: list[str]) -> list[str]:
 
 
 def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
-        say=print, warn=print, progress=None, first: int = 0) -> bool:
+        say=print, warn=print, progress=None, first: int = 0, notice=print) -> bool:
     """`digestgen add`: fetch each id from arXiv and write its record; True when every id worked."""
     from digestgen.arxivapi import FetchError, parse_id
 
@@ -305,4 +320,9 @@ def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
             return False
         if added:
             say(f"added {', '.join(added)} to {DIGESTS_DIR}/{path.name}")
+            if not is_draft_issue(path):
+                records = ", ".join(f"papers/{pid}.yaml" for pid in added)
+                notice(f"{DIGESTS_DIR}/{path.name} is published (it has no `draft: true`), so it will not build "
+                       f"until {records} {'is' if len(added) == 1 else 'are'} finished: write the Korean text and "
+                       "delete `draft: true` in each, or add `draft: true` to the issue until then")
     return ok

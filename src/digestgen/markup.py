@@ -72,8 +72,14 @@ def parser() -> MarkdownIt:
 
 
 def render(text: str, heading_level: int = SUMMARY_HEADING_LEVEL) -> str:
-    """Render Markdown `text` to HTML, its '#' headings at `heading_level`."""
-    return parser().render(text, {"heading_level": heading_level})
+    """Render Markdown `text` to HTML, its '#' headings at `heading_level`. Code blocks and tables,
+    which scroll sideways when wide, can take keyboard focus and have a name (raw HTML is off, so
+    every `<pre>` and `<table>` here is the parser's)."""
+    html = parser().render(text, {"heading_level": heading_level})
+    if "<pre>" in html or "<table>" in html:
+        html = html.replace("<pre><code", '<pre tabindex="0" aria-label="코드"><code')
+        html = html.replace("<table>", '<table tabindex="0" aria-label="표">')
+    return html
 
 
 def render_inline(text: str) -> str:

@@ -10,6 +10,7 @@ overlay until the file is fixed.
 
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import json
@@ -21,34 +22,62 @@ from pathlib import Path
 from digestgen import build as pipeline
 from digestgen import cache
 from digestgen.config import replace
-from digestgen.errors import BuildError, ContentError
+from digestgen.errors import BuildError, ContentError, UsageError
 
 LIVE_JS = """\
 (function () {
   "use strict";
-  var generation = null;
-  function overlay(errors) {
+  var generation = null, dismissed = null;
+  var SECTIONS = [
+    ["errors", "오류", "고칠 때까지 마지막으로 성공한 빌드를 보여 줍니다."],
+    ["warnings", "경고", "이대로는 build --strict(CI의 발행)가 실패합니다."],
+    ["notes", "참고", "초안에 남은 일입니다. 발행을 막지는 않습니다."]
+  ];
+  function overlay(s) {
     var box = document.getElementById("digestgen-overlay");
-    if (!errors.length) { if (box) box.remove(); return; }
+    var key = JSON.stringify([s.errors, s.warnings]);
+    if ((!s.errors.length && !s.warnings.length) || key === dismissed) { if (box) box.remove(); return; }
     if (!box) {
       box = document.createElement("div");
       box.id = "digestgen-overlay";
-      box.setAttribute("role", "alert");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", "digestgen 빌드 결과");
+      box.setAttribute("lang", "ko");
       document.body.appendChild(box);
     }
     box.textContent = "";
-    var title = document.createElement("strong");
-    title.textContent = "digestgen: 내용에 오류가 있어 마지막으로 성공한 빌드를 보여 줍니다";
-    var list = document.createElement("pre");
-    list.textContent = errors.join("\\n");
-    box.appendChild(title);
-    box.appendChild(list);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "닫기";
+    close.addEventListener("click", function () { dismissed = key; box.remove(); });
+    box.appendChild(close);
+    SECTIONS.forEach(function (section) {
+      var lines = s[section[0]] || [];
+      if (!lines.length) return;
+      var part = document.createElement("section");
+      part.className = "digestgen-" + section[0];
+      if (section[0] === "errors") part.setAttribute("role", "alert");
+      var title = document.createElement("p");
+      title.className = "digestgen-title";
+      var name = document.createElement("strong");
+      name.textContent = section[1] + " " + lines.length + "건";
+      title.appendChild(name);
+      title.appendChild(document.createTextNode(" " + section[2]));
+      var list = document.createElement("pre");
+      list.setAttribute("tabindex", "0");
+      list.setAttribute("aria-label", section[1]);
+      list.setAttribute("lang", "en");
+      list.textContent = lines.join("\\n");
+      part.appendChild(title);
+      part.appendChild(list);
+      box.appendChild(part);
+    });
   }
   function check() {
     fetch("/__digestgen/status", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (s) {
       if (generation !== null && s.generation !== generation) { location.reload(); return; }
       generation = s.generation;
-      overlay(s.errors);
+      overlay(s);
     });
   }
   check();
@@ -57,56 +86,107 @@ LIVE_JS = """\
 })();
 """
 
+# Explicit colours for every element of the overlay, so that the site's own styles (a light
+# `pre` background, link colours) never show through; both schemes meet WCAG AA (4.5:1).
 LIVE_CSS = """\
 #digestgen-overlay { position: fixed; inset: auto 0 0 0; max-height: 60vh; overflow: auto; z-index: 9999;
-  background: #2b0b0b; color: #ffdede; padding: 1rem 1.25rem; font: 14px/1.5 ui-monospace, monospace;
-  border-top: 4px solid #ff6b6b; }
-#digestgen-overlay pre { white-space: pre-wrap; margin: 0.5rem 0 0; }
+  background: #ffffff; color: #1b1d21; padding: 0.75rem 1.25rem 1rem; font: 14px/1.5 system-ui, sans-serif;
+  border-top: 4px solid #b3261e; box-shadow: 0 -4px 16px rgba(0, 0, 0, 0.25); word-break: keep-all; }
+#digestgen-overlay section { margin: 0.5rem 0 0; padding-left: 0.75rem; border-left: 4px solid #5f6368; }
+#digestgen-overlay .digestgen-title { margin: 0; color: #1b1d21; background: transparent; }
+#digestgen-overlay pre { white-space: pre-wrap; margin: 0.25rem 0 0; padding: 0; background: transparent;
+  color: #1b1d21; font: 13px/1.5 ui-monospace, monospace; border: 0; overflow: visible; }
+#digestgen-overlay .digestgen-errors { border-left-color: #b3261e; }
+#digestgen-overlay .digestgen-errors strong { color: #a50e0e; }
+#digestgen-overlay .digestgen-warnings { border-left-color: #b06000; }
+#digestgen-overlay .digestgen-warnings strong { color: #7a4100; }
+#digestgen-overlay .digestgen-notes { border-left-color: #1a5fb4; }
+#digestgen-overlay .digestgen-notes strong { color: #174ea6; }
+#digestgen-overlay button { float: right; font: inherit; color: #1b1d21; background: #f1f3f4;
+  border: 1px solid #5f6368; border-radius: 4px; padding: 0.15rem 0.75rem; cursor: pointer; }
+#digestgen-overlay :focus-visible { outline: 3px solid #0b57d0; outline-offset: 2px; }
+@media (prefers-color-scheme: dark) {
+  #digestgen-overlay { background: #1b1d21; color: #f1f3f4; border-top-color: #ff8a80; }
+  #digestgen-overlay .digestgen-title, #digestgen-overlay pre { color: #f1f3f4; }
+  #digestgen-overlay .digestgen-errors strong { color: #ffb4ab; }
+  #digestgen-overlay .digestgen-warnings strong { color: #fdd663; }
+  #digestgen-overlay .digestgen-notes strong { color: #a8c7fa; }
+  #digestgen-overlay button { color: #f1f3f4; background: #303338; border-color: #9aa0a6; }
+  #digestgen-overlay :focus-visible { outline-color: #8ab4f8; }
+}
 """
 
 INJECT = (b'<link rel="stylesheet" href="/__digestgen/live.css">'
           b'<script src="/__digestgen/live.js" defer></script></body>')
+
+
 class State:
     """The preview's build state, shared between the watcher and the request handlers."""
 
     def __init__(self) -> None:
         self.generation = 0
         self.errors: list[str] = []
+        self.warnings: list[str] = []  # what `build --strict` (CI) would fail on
+        self.notes: list[str] = []
         self.changed = threading.Condition()
 
-    def update(self, ok: bool, errors: list[str]) -> None:
+    def update(self, ok: bool, errors: list[str], warnings: list[str] = (), notes: list[str] = ()) -> None:
         with self.changed:
             if ok:
                 self.generation += 1
-            self.errors = errors
+            self.errors, self.warnings, self.notes = list(errors), list(warnings), list(notes)
             self.changed.notify_all()
 
     def snapshot(self) -> dict:
-        return {"generation": self.generation, "errors": list(self.errors)}
+        return {"generation": self.generation, "errors": list(self.errors), "warnings": list(self.warnings),
+                "notes": list(self.notes)}
 
 
 def _log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def rebuild(root: Path, out: Path, state: State, log=_log) -> None:
-    """Build the preview; on failure keep the old site and record the errors."""
+def _split(problems) -> tuple[list[str], list[str], list[str]]:
+    """Problems as printed lines: (errors, warnings, notes)."""
+    by = {"error": [], "warning": [], "note": []}
+    for problem in sorted(problems):
+        by.get(problem.severity, by["note"]).append(str(problem))
+    return by["error"], by["warning"], by["note"]
+
+
+def rebuild(root: Path, out: Path, state: State, log=_log, first: bool = False) -> None:
+    """Build the preview; on failure keep the old site and record the errors. Every warning that
+    `build --strict` would fail on (broken internal links included) is printed and shown too."""
     started = time.perf_counter()
     try:
         settings = replace(pipeline.settings_for(root), base_url="/")
-        report = pipeline.build(root, out, settings, drafts=True)
+        report = pipeline.build(root, out, settings, drafts=True, force=first)
     except ContentError as exc:
-        lines = [str(e) for e in exc.errors]
-        for line in lines:
+        errors, warnings, notes = _split(exc.errors)
+        for line in errors + warnings + notes:
             log(line)
-        state.update(False, lines)
+        log(f"digestgen: {len(errors)} error{'s' if len(errors) != 1 else ''}; the preview shows the last good build")
+        state.update(False, errors, warnings, notes)
         return
     except BuildError as exc:
         log(f"digestgen: error: {exc}")
         state.update(False, [str(exc)])
         return
-    log(f"rebuilt {report.pages} pages in {time.perf_counter() - started:.2f}s")
-    state.update(True, [str(w) for w in report.warnings if w.severity == "error"])
+    errors, warnings, notes = _split(report.warnings)
+    for line in errors + warnings + notes:
+        log(line)
+    seconds = time.perf_counter() - started
+    if report.up_to_date:
+        log("the preview is up to date")
+        return
+    if first:
+        log(f"built the preview: {report.pages} pages in {seconds:.2f}s")
+    else:
+        log(f"rebuilt in {seconds:.2f}s ({report.rendered} of the pages and search documents changed)")
+    if warnings:
+        log(f"digestgen: {len(warnings)} warning{'s' if len(warnings) != 1 else ''}: "
+            "`digestgen build --strict` (the publish workflow) fails until they are fixed")
+    state.update(True, errors, warnings, notes)
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -172,11 +252,18 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1", open_browser: b
     """Build, serve and watch until interrupted."""
     out = root / ".digestgen" / "preview"
     state = State()
-    rebuild(root, out, state)
-    out.mkdir(parents=True, exist_ok=True)
     handler = type("PreviewHandler", (Handler,), {"state": state})
-    server = http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(out)))
+    try:  # take the port first: a busy port is said at once, before a build
+        server = http.server.ThreadingHTTPServer((host, port), functools.partial(handler, directory=str(out)))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} on {host} is already in use (another `digestgen serve`?); "
+                             f"stop that one, or pick another port: digestgen serve --port {port + 1} "
+                             "(--port 0 picks a free one)") from None
+        raise UsageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
     server.daemon_threads = True
+    rebuild(root, out, state, first=True)
+    out.mkdir(parents=True, exist_ok=True)
     url = f"http://{host}:{server.server_address[1]}/"
     print(f"serving {url} (Ctrl+C to stop)", flush=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -82,7 +82,7 @@ def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
         keep_trailing_newline=True,
         finalize=_emoji_text,
     )
-    env.globals.update(site=settings, url=settings.url, version=__version__, langs=ordered_langs,
+    env.globals.update(site=settings, url=settings.url, tag_label=settings.tag_label, version=__version__, langs=ordered_langs,
                        feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
     env.filters.update(lang_of=lang_of, html_block=html_block, jsonld=publish.json_ld)
     return env
@@ -109,6 +109,9 @@ class Renderer:
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         env.globals["asset"] = lambda path: settings.url(assets[path])
+        if settings.absolute:  # link only the feeds this site has (none before the first issue)
+            issues, papers = publish.feed_views(digest)
+            env.globals["feeds"] = [f for f in FEEDS if (papers if f[0].startswith("papers/") else issues)]
 
     def page(self, path: str, template: str, og: dict | None = None, ld: dict | None = None,
              **context) -> dict[str, bytes]:
@@ -179,7 +182,7 @@ class Renderer:
         for tag, views in self.digest.tags.items():
             tagged = [p for p in views if p.issues][: publish.FEED_TAG]
             if tagged:
-                files |= self._feed(f"tags/{tag}/", f"{self.settings.title}: #{tag}", f"tags/{tag}/",
+                files |= self._feed(f"tags/{tag}/", f"{self.settings.title}: #{self.settings.tag_label(tag)}", f"tags/{tag}/",
                                     [self._paper_entry(p) for p in tagged])
         return files
 
@@ -208,7 +211,9 @@ class Renderer:
             files[folder + name] = self.env.get_template(template).render(self_url=self_url, **context).encode()
         items = [{"id": e["url"], "url": e["url"], "title": e["title"], "content_html": e["content"],
                   "summary": e["summary"], "date_published": publish.rfc3339(e["date"]),
-                  "authors": [{"name": a} for a in e["authors"]], "tags": e["tags"]} for e in entries]
+                  # JSON Feed 1.1: `authors` holds one or more authors, or is left out
+                  **({"authors": [{"name": a} for a in e["authors"]]} if e["authors"] else {}),
+                  "tags": [self.settings.tag_label(t) for t in e["tags"]]} for e in entries]
         files[folder + "feed.json"] = publish.json_feed(self.settings, title, home or folder, folder + "feed.json", items)
         return files
 
@@ -226,7 +231,7 @@ class Renderer:
 
     def tasks(self) -> list[tuple]:
         """Every page as a small task, so that pages can be rendered in worker processes."""
-        tasks: list[tuple] = [("home",), ("tags",), ("archive",), ("search",), ("404",)]
+        tasks: list[tuple] = [("home",), ("tags",), ("archive",), ("papers",), ("search",), ("404",)]
         tasks += [("issue", iv.issue.slug) for iv in self.digest.issues]
         tasks += [("paper", pid) for pid in self.digest.papers]
         tasks += [("tag", tag) for tag in self.digest.tags]
@@ -274,7 +279,7 @@ class Renderer:
             return kind, tuple(issue(iv) for iv in shown)
         if kind == "404":
             return (kind,)
-        return None  # the tag index and the archive list everything, the search page its index: always rendered
+        return None  # the tag index, the archive and the papers list everything, the search page its index: always rendered
 
     def _issue_index(self, slug: str) -> int:
         if self._slugs is None:
@@ -308,9 +313,14 @@ class Renderer:
         if kind == "archive":
             return self.page("archive/index.html", "archive.html", og={"title": f"아카이브 · {self.settings.title}"},
                              archive=self.digest.archive)
+        if kind == "papers":
+            newest = sorted(self.digest.papers.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)
+            return self.page("papers/index.html", "papers.html", og={"title": f"논문 · {self.settings.title}"},
+                             papers=newest)
         if kind == "search":
             return self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
-                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=self.segments)
+                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=self.segments,
+                             empty=not (self.digest.issues or self.digest.papers))
         return self.page("404.html", "404.html", og={"title": self.settings.title})
 
     def finish(self, pages: dict[str, bytes]) -> dict[str, bytes]:

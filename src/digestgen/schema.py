@@ -18,6 +18,12 @@ from digestgen.errors import SourceError
 
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A tag: words of letters and digits in any script, joined by hyphens ('강화학습', 'deep-research',
+# 'llm-에이전트'); no capitals, so that one tag has one URL.
+TAG = re.compile(r"^(?!.*[A-Z])[^\W_]+(?:-[^\W_]+)*$")
+# The same for JSON Schema (ECMA-262 has no Unicode-aware \W): no space, ASCII punctuation or capital.
+TAG_JSON = r"^[^\s!-/:-@\[-`{-~A-Z]+(?:-[^\s!-/:-@\[-`{-~A-Z]+)*$"
+TAG_RULE = "a tag of lowercase letters, digits and hyphens (any script), like '강화학습' or 'deep-research'"
 PAPER_ID = re.compile(r"^[a-z0-9._-]+$")
 ARXIV_ID = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
@@ -75,9 +81,10 @@ class Kind:
 
 class Str(Kind):
     def __init__(self, what: str = "text", pattern: re.Pattern | None = None, rule: str = "", empty: bool = False,
-                 prose: bool = False):
+                 prose: bool = False, json_pattern: str | None = None):
         self.what, self.pattern, self.rule, self.empty = what, pattern, rule, empty
         self.prose = prose  # editors write sentences here: a ` #` in it is text cut off, not a comment
+        self.json_pattern = json_pattern  # for JSON Schema, when `pattern` uses what ECMA-262 lacks
 
     def check(self, value, path, ck):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -103,7 +110,7 @@ class Str(Kind):
     def json_schema(self):
         schema: dict = {"type": "string"}
         if self.pattern:
-            schema["pattern"] = self.pattern.pattern
+            schema["pattern"] = self.json_pattern or self.pattern.pattern
         elif not self.empty:
             schema["minLength"] = 1
         return schema
@@ -369,8 +376,8 @@ PAPER = Record(
         "arxiv": Field(Str("an arXiv id", ARXIV_ID, "an arXiv id like 2507.16075 or hep-th/9901001"),
                        doc="arXiv identifier"),
         "published": Field(Date(), doc="Date of the first version"),
-        "tags": Field(ListOf(Str("a tag", SLUG, "a lowercase tag slug like 'deep-research'"), unique=True),
-                      doc="Lowercase slugs"),
+        "tags": Field(ListOf(Str("a tag", TAG, TAG_RULE, json_pattern=TAG_JSON), unique=True),
+                      doc="Tags: lowercase letters, digits and hyphens in any script ('강화학습', 'deep-research')"),
     },
     what="a paper record (a mapping with title, summary and links)",
 )

@@ -31,7 +31,7 @@
   var EXCERPT_WORDS = 32;
   var FILTER_NAMES = { tag: "태그", week: "호", year: "연도", code: "코드" };
   var FILTER_ORDER = ["tag", "year", "week", "code"];
-  var VALUE_NAMES = { code: { yes: "코드 공개" } };
+  var VALUE_NAMES = { code: { yes: "코드 공개" }, tag: JSON.parse(root.dataset.tagLabels || "{}") };
   var KIND_NAMES = { paper: "논문", issue: "호 소개" };
   var DELTA = root.dataset.delta || "";
   var DELTA_DATES = JSON.parse(root.dataset.deltaDates || "{}");
@@ -257,7 +257,8 @@
           if (box.checked) chosen.push(value); else chosen.splice(chosen.indexOf(value), 1);
           run();
         });
-        var label = el("label", { "for": id, lang: name === "tag" ? "en" : "ko" }, (VALUE_NAMES[name] || {})[value] || value);
+        var shown = (VALUE_NAMES[name] || {})[value.normalize("NFC")] || value;  // the index holds NFD
+        var label = el("label", { "for": id, lang: name === "tag" && !/[\uac00-\ud7a3]/.test(shown) ? "en" : "ko" }, shown);
         label.appendChild(el("span", { "class": "count" }, " " + values[value]));
         row.appendChild(box);
         row.appendChild(label);
