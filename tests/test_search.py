@@ -231,8 +231,7 @@ def test_bundle_is_written_and_stale_index_disappears(sites):
     assert any(p.startswith("pagefind/index/") for p in files)
     assert any(p.startswith("pagefind/filter/") for p in files)
     assert "pagefind/pagefind.js" in files
-    assert not any(p.startswith(".search-docs") for p in files)
-    assert not list(Path(sites["/"]).parent.glob(".search-docs-*"))
+    assert not list(Path(sites["/"]).parent.glob(f".{Path(sites['/']).name}.search-*"))  # scratch removed
 
 
 # --- after an incremental build: the base bundle and a delta ----------------------------------
