@@ -45,10 +45,6 @@ class Paper:
     extra: dict[str, Any] = field(default_factory=dict)
     draft: bool = False
 
-    @property
-    def paper_url(self) -> str:
-        return self.links["paper"]
-
 
 @dataclass(frozen=True)
 class Issue:

@@ -27,9 +27,6 @@ class BrokenLink:
     target: str  # the link as written
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.page}: broken link {self.target} ({self.reason})"
-
 
 def scan(html: str) -> tuple[list[str], set[str]]:
     """The internal-looking links and the element ids of one page."""
