@@ -234,6 +234,23 @@ def test_bundle_is_written_and_stale_index_disappears(sites):
     assert not list(Path(sites["/"]).parent.glob(f".{Path(sites['/']).name}.search-*"))  # scratch removed
 
 
+def test_bundle_data_round_trips_and_rebuilds_identically(sites, tmp_path):
+    from digestgen.search import _read
+
+    bundle = Path(sites["/"]) / "pagefind"
+    filters = sorted((bundle / "filter").glob("*.pf_filter"))
+    assert filters and list(bundle.glob("pagefind.*.pf_meta"))
+    for path in [*bundle.glob("pagefind.*.pf_meta"), *filters]:
+        _read(path)  # raises unless cbor2 re-encodes the file byte for byte
+    values = [[pair[0] for pair in _read(path)[1]] for path in filters]
+    assert all(v == sorted(v) for v in values)  # normalize_bundle sorted them (it skips what does not round-trip)
+    assert max(map(len, values)) > 3
+    again = tmp_path / "site"
+    done = run_cli("build", "--root", str(FIXTURE), "--out", str(again), "--base-url", "/")
+    assert done.returncode == 0, done.stderr
+    assert tree(again / "pagefind") == tree(bundle)
+
+
 # --- after an incremental build: the base bundle and a delta ----------------------------------
 
 @pytest.mark.browser

@@ -25,7 +25,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import __version__, cbor
+import cbor2 as cbor
+
+from digestgen import __version__
 from digestgen.cache import for_output
 from digestgen.errors import BuildError
 from digestgen.output import write_tree
