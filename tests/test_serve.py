@@ -95,3 +95,32 @@ def test_open_pages_reload_and_show_errors(preview):
         overlay.wait_for(state="detached", timeout=30000)
         page.locator("h1", has_text="딥 리서처").wait_for()
         assert "v2" not in page.locator("h1").inner_text()
+
+
+def test_the_watcher_wakes_for_inputs_only(make_repo):
+    import threading
+
+    from digestgen import preview
+
+    root = make_repo()
+    stop, woke = threading.Event(), []
+
+    def watcher():
+        for _ in preview.watch(root, stop):
+            woke.append(time.monotonic())
+
+    thread = threading.Thread(target=watcher, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    (root / ".digestgen" / "preview").mkdir(parents=True)
+    (root / ".digestgen" / "preview" / "index.html").write_text("built")  # the build's own output
+    (root / "notes.txt").write_text("not an input")
+    time.sleep(2.5)
+    assert woke == []
+    (root / "papers" / "2507.16075.yaml").write_text("title: {en: x}\n")
+    deadline = time.monotonic() + 10
+    while not woke and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    assert len(woke) == 1
