@@ -1,9 +1,14 @@
-"""Paper metadata from the arXiv API, through the `arxiv` package, politely and robustly.
+"""Paper metadata from the arXiv API, politely and robustly.
 
 One request carries many ids; requests are at least DELAY seconds apart (arXiv asks for 3);
 each has a timeout; 5xx answers, timeouts and connection errors are retried with exponential
 backoff. The endpoint comes from DIGESTGEN_ARXIV_API so that tests and mirrors can point
 elsewhere.
+
+The request is the standard library's (with a timeout) and the Atom answer is read with
+feedparser, which also says whether it was well-formed. The `arxiv` package was used before,
+but it offers neither a timeout nor a way to reject a truncated answer (which it reads as a
+shorter list) without reaching into its private session.
 """
 
 from __future__ import annotations
@@ -11,13 +16,17 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import socket
 import time
-from dataclasses import dataclass
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
 from typing import Callable
 
-import arxiv
-import requests
-from lxml import etree
+import feedparser
+
+from digestgen import __version__
 
 DEFAULT_API = "https://export.arxiv.org/api/query"
 NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
@@ -75,20 +84,6 @@ def file_stem(arxiv_id: str) -> str:
     return arxiv_id.replace("/", "_").lower()
 
 
-class _TimeoutSession(requests.Session):
-    def __init__(self, timeout: float):
-        super().__init__()
-        self.timeout = timeout
-
-        self.last_body = b""
-
-    def request(self, *args, **kwargs):
-        kwargs.setdefault("timeout", self.timeout)
-        response = super().request(*args, **kwargs)
-        self.last_body = response.content
-        return response
-
-
 @dataclass
 class Client:
     """Fetches papers by id in batches."""
@@ -98,75 +93,74 @@ class Client:
     timeout: float = 20.0
     retries: int = 3
     batch: int = 50
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] = time.sleep  # the backoff between tries
+    _last: float | None = field(default=None, repr=False)  # when the last request was made
 
     def __post_init__(self):
         self.api = self.api or os.environ.get("DIGESTGEN_ARXIV_API") or DEFAULT_API
         self.delay = float(os.environ.get("DIGESTGEN_ARXIV_DELAY", self.delay))
-        self._client = arxiv.Client(page_size=self.batch, delay_seconds=self.delay, num_retries=0)
-        self._client.query_url_format = self.api.split("?")[0] + "?{}"
-        self._session = _TimeoutSession(self.timeout)
-        self._client._session = self._session  # arxiv sets no timeout of its own
 
     def fetch(self, ids: list[str], progress: Callable[[int], None] | None = None) -> dict[str, Paper]:
         """Papers by id (unversioned). Ids arXiv does not return are missing from the result."""
         found: dict[str, Paper] = {}
         for start in range(0, len(ids), self.batch):
             chunk = ids[start:start + self.batch]
-            for result in self._with_retries(chunk):
-                paper = _paper(result)
+            for entry in self._with_retries(chunk):
+                paper = _paper(entry)
                 if paper.id in chunk:
                     found[paper.id] = paper
             if progress:
                 progress(len(chunk))
         return found
 
-    def _with_retries(self, chunk: list[str]) -> list[arxiv.Result]:
-        search = arxiv.Search(id_list=chunk, max_results=len(chunk))
+    def _with_retries(self, chunk: list[str]) -> list:
+        """The Atom entries for `chunk`, asking again after a server error, timeout or malformed answer."""
+        query = urllib.parse.urlencode({"id_list": ",".join(chunk), "max_results": len(chunk)})
+        url = f"{self.api.split('?')[0]}?{query}"
         for attempt in range(self.retries + 1):
             try:
-                results = list(self._client.results(search))
-                if _well_formed(self._session.last_body):
-                    return results
+                feed = feedparser.parse(self._get(url))
+                if not feed.bozo and feed.version.startswith("atom") and "opensearch_totalresults" in feed.feed:
+                    return feed.entries
                 problem = "the arXiv API sent a malformed answer"
-            except arxiv.HTTPError as exc:
-                problem = f"the arXiv API answered HTTP {exc.status}"
-                if exc.status < 500:
+            except urllib.error.HTTPError as exc:
+                problem = f"the arXiv API answered HTTP {exc.code}"
+                if exc.code < 500:
                     raise FetchError(problem) from None
-            except requests.exceptions.Timeout:
+            except (TimeoutError, socket.timeout):
                 problem = f"the arXiv API did not answer within {self.timeout:g}s"
-            except requests.exceptions.ConnectionError:
-                problem = f"could not connect to the arXiv API at {self.api}"
-            except arxiv.UnexpectedEmptyPageError:
-                problem = "the arXiv API returned an empty page"
-            except Exception as exc:  # noqa: BLE001 - a malformed answer from the network
-                problem = f"the arXiv API sent an answer that could not be read ({type(exc).__name__})"
+            except (urllib.error.URLError, OSError) as exc:
+                timed_out = isinstance(getattr(exc, "reason", None), TimeoutError)
+                problem = (f"the arXiv API did not answer within {self.timeout:g}s" if timed_out
+                           else f"could not connect to the arXiv API at {self.api}")
             if attempt < self.retries:
                 self.sleep(self.delay * 2 ** attempt)
         raise FetchError(f"{problem} (after {self.retries + 1} tries)")
 
+    def _get(self, url: str) -> bytes:
+        """One request, at least `delay` seconds after the previous one."""
+        if self._last is not None:
+            time.sleep(max(0.0, self._last + self.delay - time.monotonic()))
+        request = urllib.request.Request(url, headers={"User-Agent": f"digestgen/{__version__}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read()
+        finally:
+            self._last = time.monotonic()
 
-def _well_formed(body: bytes) -> bool:
-    """Whether `body` is a complete arXiv API Atom feed (the `arxiv` package recovers from broken XML)."""
-    try:
-        root = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True))
-    except etree.XMLSyntaxError:
-        return False
-    total = root.find("{http://a9.com/-/spec/opensearch/1.1/}totalResults")
-    return root.tag == "{http://www.w3.org/2005/Atom}feed" and total is not None
 
-
-def _paper(result: arxiv.Result) -> Paper:
-    short = result.get_short_id()
+def _paper(entry) -> Paper:
+    """A Paper from one feedparser entry of an arXiv API answer."""
+    short = entry.get("id", "").split("/abs/")[-1]
     base = re.sub(r"v\d+$", "", short)
     return Paper(
         id=base,
-        title=" ".join((result.title or "").split()),
-        abstract=" ".join((result.summary or "").split()),
-        authors=tuple(a.name for a in result.authors),
-        published=result.published.date(),
-        categories=tuple(result.categories),
-        primary_category=result.primary_category,
+        title=" ".join(entry.get("title", "").split()),
+        abstract=" ".join(entry.get("summary", "").split()),
+        authors=tuple(a.get("name", "") for a in entry.get("authors", [])),
+        published=dt.date.fromisoformat(entry.get("published", "")[:10]),
+        categories=tuple(t["term"] for t in entry.get("tags", []) if t.get("term")),
+        primary_category=entry.get("arxiv_primary_category", {}).get("term", ""),
         pdf_url=f"https://arxiv.org/pdf/{base}",
-        comment=result.comment or "",
+        comment=entry.get("arxiv_comment", ""),
     )
