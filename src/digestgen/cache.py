@@ -20,7 +20,7 @@ import pickle
 import zlib
 from pathlib import Path
 
-from digestgen import __version__
+from digestgen import __version__, atomic
 
 CACHE_DIR = ".digestgen"
 WATCHED = ("papers", "digests", "templates", "digestgen.toml")
@@ -125,10 +125,7 @@ class RecordCache:
             if not group:
                 path.unlink(missing_ok=True)
                 continue
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(temp, "wb") as handle:
-                pickle.dump((self.header, group), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, path)
+            atomic.write(path, pickle.dumps((self.header, group), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def for_output(root: Path, out: Path, name: str) -> Path:
@@ -173,8 +170,5 @@ class PageCache:
         return bool(self.tasks)
 
     def save(self, out_stamp: str, tasks: dict, files: dict, links: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(temp, "wb") as handle:
-            pickle.dump((self.header, out_stamp, tasks, files, links), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, self.path)
+        atomic.write(self.path, pickle.dumps((self.header, out_stamp, tasks, files, links),
+                                             protocol=pickle.HIGHEST_PROTOCOL))

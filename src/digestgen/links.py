@@ -14,6 +14,8 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+from digestgen import atomic
+
 # digestgen writes every attribute in double quotes, so a regex reads its pages reliably and
 # far faster than an HTML parser (10,000 pages in about a second).
 _LINK = re.compile(r'<(a|link|img|script|source|form)\b[^>]*?\s(href|src|action)="([^"]*)"')
@@ -190,10 +192,7 @@ class Cache:
                 self.entries[result.url] = now
             else:
                 self.entries.pop(result.url, None)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        temp.write_text(json.dumps(self.entries, sort_keys=True))
-        temp.replace(self.path)
+        atomic.write(self.path, json.dumps(self.entries, sort_keys=True).encode())
 
 
 def check_external(urls: list[str], timeout: float = 10.0, workers: int = 8, cache: Cache | None = None,

@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterator
 
+from digestgen import atomic
 from digestgen.errors import BuildError, UsageError
 
 MARKER = ".digestgen-output"  # says "this folder was written by digestgen and may be replaced"
@@ -146,9 +147,7 @@ def update(out: Path, changed: dict[str, bytes], removed: list[str], finish: Cal
                 folder = folder.parent
         if finish is not None:
             finish(out)
-        temp = out / f".{MARKER}.tmp"
-        temp.write_text(stamp)
-        os.replace(temp, out / MARKER)
+        atomic.write(out / MARKER, stamp.encode())
     except OSError as exc:
         raise BuildError(f"could not write the site to {out}: {exc.strerror or exc}") from None
     finally:
