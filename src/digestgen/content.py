@@ -71,6 +71,11 @@ class Issue:
     def label(self) -> str:
         return week_label(self.week)
 
+    @property
+    def heading(self) -> str:
+        """How an issue is named in titles and headings: '[2025/07/21 ~ 27] title'."""
+        return f"[{self.label}] {self.title}"
+
 
 def week_label(start: dt.date) -> str:
     """The digest's week label: '2025/07/21 ~ 27', '2025/07/28 ~ 08/03', '2025/12/29 ~ 2026/01/04'."""

@@ -69,7 +69,7 @@ def _paper_sections(p: PaperView, links: list[str]) -> list[str]:
 
 def discourse(view: IssueView) -> str:
     """The digest's forum-post layout: bare URLs (the forum turns them into link previews)."""
-    parts = [f"# [{view.issue.label}] {view.issue.title}", view.issue.intro.strip()]
+    parts = [f"# {view.issue.heading}", view.issue.intro.strip()]
     for p in view.papers:
         parts += ["---", *_paper_sections(p, [p.paper.links["paper"], *(link.url for link in p.repos)])]
     return "\n\n".join(part for part in parts if part) + "\n"
@@ -81,7 +81,7 @@ def markdown(view: IssueView, settings: Settings) -> str:
     for number, p in enumerate(view.papers, 1):
         line = f"{number}. [{plain_title(p)}]({settings.absolute_url(p.url)})"
         contents.append(line + "".join(f"  \n   {text}" for text in _texts(p.paper.tldr)))
-    parts = [f"# [{view.issue.label}] {view.issue.title}", view.issue.intro.strip(), "## 이번 호 논문",
+    parts = [f"# {view.issue.heading}", view.issue.intro.strip(), "## 이번 호 논문",
              "\n".join(contents)]
     for p in view.papers:
         links = [f"- <{p.paper.links['paper']}>", *(f"- [{link.label}]({link.url})" for link in p.repos)]
@@ -92,7 +92,7 @@ def markdown(view: IssueView, settings: Settings) -> str:
 
 def email_text(view: IssueView, settings: Settings) -> str:
     """The plain-text alternative of the newsletter."""
-    lines = [f"[{view.issue.label}] {view.issue.title}", settings.absolute_url(view.url), "",
+    lines = [view.issue.heading, settings.absolute_url(view.url), "",
              plain_text(view.intro_html, 100000)]
     for number, p in enumerate(view.papers, 1):
         lines += ["", "-" * 40, f"{number}. {plain_title(p)}", ""]

@@ -130,7 +130,7 @@ class Renderer:
                          ld=publish.site_ld(self.settings), issue=latest, recent=recent, digest=self.digest)
 
     def issue(self, view: IssueView) -> dict[str, bytes]:
-        title = f"[{view.issue.label}] {view.issue.title}"
+        title = view.issue.heading
         og = {"title": title, "description": plain_text(view.intro_html) or self.settings.description,
               "type": "article"}
         bib = {f"{view.url}{view.issue.slug}.bib": publish.issue_bibtex(view).encode()} if view.papers else {}
@@ -171,7 +171,7 @@ class Renderer:
     def _issue_entry(self, view: IssueView) -> dict:
         url = self.settings.absolute_url(view.url)
         html = self.env.get_template("feed-issue.html").render(issue=view)
-        return {"title": f"[{view.issue.label}] {view.issue.title}", "url": url, "date": view.issue.week,
+        return {"title": view.issue.heading, "url": url, "date": view.issue.week,
                 "content": publish.absolute_links(html, url), "summary": plain_text(view.intro_html, 300),
                 "authors": list(self.settings.editors), "tags": []}
 
