@@ -168,7 +168,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                         indexer.install(staging)
 
                 say("writing the site")
-                output.publish(out, new, finish, stamp)
+                output.replace_all(out, new, finish, stamp)
                 files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
             if indexer is not None:
                 indexer.commit()
@@ -246,7 +246,7 @@ def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[st
             written = view.written.get(problem.target.split("#")[0], problem.target)
             if "#" in problem.target and problem.target.split("#")[0] in view.written:
                 written += "#" + problem.target.split("#", 1)[1]
-            spot = links.locate(root, source, written)
+            spot = links.position_in(root, source, written)
             if spot:
                 place = (source, written, spot)
                 break

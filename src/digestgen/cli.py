@@ -236,7 +236,7 @@ def _say(args):
     return (lambda *a, **k: None) if args.quiet else (lambda text: print(text, flush=True))
 
 
-def _warn(text: str) -> None:
+def _error(text: str) -> None:
     print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
 
 
@@ -244,7 +244,7 @@ def run_add(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor
 
     client = arxivapi.Client()
-    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
+    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_error,
                     progress=Progress("arXiv", len(args.ids), args.quiet))
     return EXIT_OK if ok else EXIT_INVALID
 
@@ -260,7 +260,7 @@ def run_candidates(args: argparse.Namespace) -> int:
     if failed == len(args.feeds):
         return EXIT_INVALID
     if args.add and found:
-        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
+        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_error,
                         progress=Progress("arXiv", len(found), args.quiet))
         return EXIT_OK if ok else EXIT_INVALID
     return EXIT_OK
@@ -274,7 +274,7 @@ def run_new(args: argparse.Namespace) -> int:
     try:
         editor.write_new(path, editor.issue_text([]))
     except editor.EditError as exc:
-        _warn(f"digests/{exc}")
+        _error(f"digests/{exc}")
         return EXIT_INVALID
     _say(args)(f"wrote digests/{path.name} (draft)")
     return EXIT_OK
@@ -339,7 +339,7 @@ def run_check_links(args: argparse.Namespace) -> int:
         for url, result in results.items():
             if not result.ok:
                 for source in places[url]:
-                    line, col = links.locate(args.root, source, url) or (1, 1)
+                    line, col = links.position_in(args.root, source, url) or (1, 1)
                     problems.append(SourceError(source, line, col, f"{url} is broken ({result.reason})"))
     for problem in sorted(problems):
         print(problem, file=sys.stderr)

@@ -83,7 +83,7 @@ def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: s
                 continue
             key = (link, "" if link.startswith(("/", "http:", "https:")) else page_url)
             if key not in seen:
-                seen[key] = _locate(link, page_url, base_path, site_url)
+                seen[key] = _resolve(link, page_url, base_path, site_url)
             reason, candidates, fragment = seen[key]
             targets.update(candidates)
             reason = reason or (_judge(candidates, fragment, files, pages) if candidates else None)
@@ -98,7 +98,7 @@ _SAME_PAGE = re.compile(r"^#[A-Za-z0-9._:-]+$")  # a fragment that needs no unqu
 _SIMPLE = re.compile(r"^/[A-Za-z0-9_/.-]*(?:#[A-Za-z0-9._:-]*)?$")  # nothing to unquote or resolve
 
 
-def _locate(link: str, page_url: str, base_path: str, site_url: str | None) -> tuple[str | None, tuple, str]:
+def _resolve(link: str, page_url: str, base_path: str, site_url: str | None) -> tuple[str | None, tuple, str]:
     """(why it cannot resolve, or None; the site paths it may point to; its fragment)."""
     if site_url and link.startswith(site_url):
         link = base_path + link[len(site_url):]
@@ -131,7 +131,7 @@ def _judge(candidates: tuple, fragment: str, files, pages) -> str | None:
     return None
 
 
-def locate(root: Path, source: str, needle: str) -> tuple[int, int] | None:
+def position_in(root: Path, source: str, needle: str) -> tuple[int, int] | None:
     """Line and column of the first occurrence of `needle` in a source file, or None."""
     try:
         lines = (root / source).read_text(encoding="utf-8-sig").splitlines()

@@ -98,8 +98,8 @@ def written_by(out: Path) -> str | None:
         return None
 
 
-def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None,
-            stamp: str = "") -> None:
+def replace_all(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None,
+                stamp: str = "") -> None:
     """Replace `out` with exactly `files`; `finish(staging)` may add more (the search index) first.
 
     On any failure the previous `out` is left as it was and the staging folder is removed.
