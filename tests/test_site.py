@@ -122,9 +122,10 @@ def test_every_internal_link_resolves(tmp_path, base_url):
     _build(root, out, *(["--base-url", base_url] if base_url else []))
     files = tree(out)
     settings = config.load(root, {"base_url": base_url})
-    assert links.check(files, settings.base_path, settings.base_url if settings.absolute else None) == []
+    scans = links.scan_pages(files)
+    assert links.check_site(scans, files, settings.base_path, settings.base_url if settings.absolute else None)[0] == []
     # the check is real: the same site checked under the wrong base path is full of broken links
-    assert links.check(files, "/elsewhere/")
+    assert links.check_site(scans, files, "/elsewhere/")[0]
     assert len([f for f in files if f.startswith("issues/") and f.endswith("/index.html")]) == 6
     assert len([f for f in files if f.startswith("papers/") and f.endswith("/index.html")]) == 60
 
@@ -205,9 +206,9 @@ def test_drafts_are_built_only_when_asked(make_repo, tmp_path):
 
 
 def test_summary_headings_fit_the_outline(tmp_path):
-    from test_golden import render_fixture
+    from test_golden import build_fixture
 
-    files = render_fixture("basic")
+    files = build_fixture("basic", tmp_path)
     for page in ("issues/2025-07-21/index.html", "papers/2507.16075/index.html", "index.html"):
         levels = [int(n) for n in re.findall(r"<h([1-6])", files[page].decode())]
         assert levels[0] == 1 and levels.count(1) == 1, page

@@ -5,9 +5,9 @@
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
-- The *page cache* (`pages-*.pickle`, one per output folder) keeps each render task's dependency
-  key and files, and each file's content hash, link scan and link-check result, so that a build
-  re-renders, re-checks and rewrites only what changed.
+- The *manifest* (`pages-*.pickle`, one per output folder; see `manifest`) keeps each render
+  task's dependency key and files, and each file's content hash, link scan and link-check result,
+  so that a build re-renders, re-checks and rewrites only what changed.
 - The *search state* (`search-*.json`, kept by `search.Indexer`) records which document each page
   of the kept search index came from, so that an edit re-indexes only the changed documents.
 """
@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import zlib
 from pathlib import Path
@@ -138,37 +137,3 @@ def for_output(root: Path, out: Path, name: str) -> Path:
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:24]
-
-
-class PageCache:
-    """What the last build rendered: per render task, its dependency key and the paths it wrote;
-    per file, a content hash and (for pages) its link scan. It describes one output folder, the
-    one whose marker holds `stamp`, and is ignored for any other (or when a file has gone)."""
-
-    def __init__(self, root: Path, context: object, out: Path, out_stamp: str | None):
-        self.path = for_output(root, out, "pages.pickle")
-        self.header = f"{__version__}|{context!r}"
-        self.tasks: dict[tuple, tuple] = {}  # task -> (key, paths)
-        self.files: dict[str, tuple] = {}  # path -> (content hash, link scan or None); 'doc:' paths too
-        self.links: dict[str, tuple] = {}  # page -> its link check (links.check_site records)
-        if not out_stamp:
-            return
-        try:
-            with open(self.path, "rb") as handle:
-                header, stamp_, tasks, files, links = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            return
-        if header != self.header or stamp_ != out_stamp:
-            return
-        folder = str(out)
-        if not all(os.path.isfile(os.path.join(folder, path)) for path in files if not path.startswith("doc:")):
-            return  # someone removed a file from the output: render everything
-        self.tasks, self.files, self.links = tasks, files, links
-
-    @property
-    def valid(self) -> bool:
-        return bool(self.tasks)
-
-    def save(self, out_stamp: str, tasks: dict, files: dict, links: dict) -> None:
-        atomic.write(self.path, pickle.dumps((self.header, out_stamp, tasks, files, links),
-                                             protocol=pickle.HIGHEST_PROTOCOL))

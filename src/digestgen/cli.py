@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from digestgen import __version__, build as pipeline
-from digestgen.config import normalize_base_url
-from digestgen.errors import BuildError, ContentError, SourceError, UsageError
+from digestgen.errors import BuildError, ContentError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 ISSUES_URL = "https://github.com/digestgen/digestgen/issues"
@@ -178,10 +177,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--root {root}: no such folder")
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
-    base_url = getattr(args, "base_url", None)
-    if base_url is not None and normalize_base_url(base_url) is None:
-        raise UsageError(f"--base-url {base_url!r}: expected a path like /digest/ or an http(s) URL")
-    settings = pipeline.settings_for(root, base_url)
+    settings = pipeline.settings_for(root, getattr(args, "base_url", None))
     if args.command == "validate":
         digest, warnings = pipeline.load(root, settings, strict=args.strict)
         if not args.quiet:
@@ -191,21 +187,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else root / "site"
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
                             search=not args.no_search, full_index=args.full_index, say=_stages(args))
-    if args.quiet:
-        return EXIT_OK
-    if report.up_to_date:
-        print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
-        return EXIT_OK
-    _print_diagnostics(report.warnings)
-    search = ""
-    if report.search_reused:
-        search = (f"; search: {report.search_delta} changed document(s) indexed, the rest kept"
-                  if report.search_delta else "; search index kept")
-    if report.written < report.files:  # an incremental build
-        done = f"{report.rendered} rendered, {report.written} file(s) written"
-    else:
-        done = f"{report.bytes / 1e6:.1f} MB"
-    print(f"built {report.pages} pages ({done}) into {out} in {report.seconds:.2f}s{search}", file=sys.stderr)
+    if not args.quiet:
+        _print_diagnostics(report.warnings)
+        print(report.summary(out), file=sys.stderr)
     return EXIT_OK
 
 
@@ -303,8 +287,6 @@ def run_export(args: argparse.Namespace) -> int:
     from digestgen import editor, export
     from digestgen.render import renderer
 
-    if args.base_url is not None and normalize_base_url(args.base_url) is None:
-        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
     settings = pipeline.settings_for(args.root, args.base_url)
     if export.FORMATS[args.format] and not settings.absolute:
         raise UsageError(f"--format {args.format} links to the site: give an absolute --base-url "
@@ -323,24 +305,15 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_check_links(args: argparse.Namespace) -> int:
     from digestgen import links
-    from digestgen.render import renderer, static_files
 
     settings = pipeline.settings_for(args.root)
-    digest, _ = pipeline.load(args.root, settings)
-    files = static_files() | renderer(args.root, settings, digest).all()
-    problems, _ = pipeline.link_problems(args.root, settings, digest, links.scan_pages(files), files, "error")
+    digest, problems = pipeline.check_internal_links(args.root, settings)
     checked = 0
     if args.external:
-        places = links.external_urls(digest)
         cache = None if args.no_cache else links.Cache(args.root / ".digestgen" / "links.json", 24 * 3600)
-        results = links.check_external(list(places), args.timeout, args.workers, cache,
-                                       Progress("links", len(places), args.quiet))
-        checked = len(results)
-        for url, result in results.items():
-            if not result.ok:
-                for source in places[url]:
-                    line, col = links.position_in(args.root, source, url) or (1, 1)
-                    problems.append(SourceError(source, line, col, f"{url} is broken ({result.reason})"))
+        progress = Progress("links", len(links.external_urls(digest)), args.quiet)
+        broken, checked = links.external_problems(args.root, digest, args.timeout, args.workers, cache, progress)
+        problems += broken
     for problem in sorted(problems):
         print(problem, file=sys.stderr)
     if not args.quiet:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from digestgen.errors import ContentError, SourceError
+from digestgen.errors import ContentError, SourceError, UsageError
 from digestgen.schema import LANG, describe, suggest
 
 SETTINGS_FILE = "digestgen.toml"
@@ -82,6 +82,8 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
+    if (overrides or {}).get("base_url") is not None and normalize_base_url(overrides["base_url"]) is None:
+        raise UsageError(f"--base-url {overrides['base_url']!r}: expected a path like /digest/ or an http(s) URL")
     if "base_url" in values:
         normalized = normalize_base_url(values["base_url"])
         if normalized is None:
