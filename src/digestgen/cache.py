@@ -19,6 +19,7 @@ import pickle
 import zlib
 from pathlib import Path
 
+import digestgen
 from digestgen import __version__, atomic
 
 CACHE_DIR = ".digestgen"
@@ -54,9 +55,9 @@ def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] 
 def code_stamp() -> str:
     """A hash of digestgen's own files (code and theme), so that a changed installation
     (an editable install being worked on, say) never reuses pages rendered by the old one."""
-    package = Path(__file__).parent
+    package = Path(digestgen.__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    files = stamps(package, ("theme",)) | {p.name: stamp(p) for p in package.glob("*.py")}
+    files = stamps(package, ("theme",)) | {p.relative_to(package).as_posix(): stamp(p) for p in package.rglob("*.py")}
     for rel, (size, mtime) in sorted(files.items()):
         digest.update(f"{rel}|{size}|{mtime}\n".encode())
     return digest.hexdigest()
