@@ -1,6 +1,10 @@
 """The pipeline: load -> plan -> render documents -> index -> render pages -> finish search
 -> check links -> apply to output -> save. `build` runs these steps in order; each is a function
-below, and docs/ARCHITECTURE.md says what each passes on."""
+below, and docs/ARCHITECTURE.md says what each passes on.
+
+The search page names the search bundle's delta, so it is rendered once the index is finished;
+and a fresh site is written into its staging folder while Pagefind is still indexing.
+"""
 
 from __future__ import annotations
 
@@ -110,7 +114,10 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             pages = render(plan, plan.site.tasks())
             pages = add_files(plan, pages, static_files() | plan.site.extras(pages.stored))
             with output.Change(out, fresh=not plan.last.valid) as change:
-                segments = finish_search(plan, indexer, pages, change, say)
+                if change.fresh:  # written while Pagefind works; an update waits, to replace its files at once
+                    say("writing the site")
+                    change.write({path: file.data for path, file in pages.new.items()})
+                segments = finish_search(indexer, say)
                 pages = add_files(plan, pages, plan.site.render_task(SEARCH_PAGE, segments))
                 warnings = check_links(plan, pages)
                 written = apply_to_output(plan, pages, change, indexer, say)
@@ -214,12 +221,8 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
     return indexer
 
 
-def finish_search(plan: Plan, indexer, pages: Rendered, change: output.Change, say):
-    """Wait for the index and return its `search.Segments` (None without search). A fresh site is
-    written meanwhile; an update waits, so that its files are replaced in one short window."""
-    if change.fresh:
-        say("writing the site")
-        change.write({path: file.data for path, file in pages.new.items()})
+def finish_search(indexer: search_index.Indexer | None, say) -> search_index.Segments | None:
+    """Wait for the index; what the search page must know of it (None without search)."""
     if indexer is None:
         return None
     if indexer.segments.rebuilt:
