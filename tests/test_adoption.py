@@ -63,7 +63,7 @@ def test_an_empty_digest_builds_a_site_that_says_so(make_repo, tmp_path):
     _says_nothing_yet(out)
     files = tree(out)
     assert not any(path.endswith(("feed.xml", "feed.json")) for path in files)  # no feed yet, and none linked
-    assert links.check(files, "/sub/path/", SITE) == []
+    assert links.check_site(links.scan_pages(files), files, "/sub/path/", SITE)[0] == []
 
 
 def test_a_first_week_of_drafts_builds_then_publishes_with_search(make_repo, tmp_path):
@@ -222,8 +222,8 @@ def test_korean_tags_have_working_percent_encoded_urls_under_a_subpath(tagged_si
     assert f'<link rel="canonical" href="https://example.org{encoded}">' in tag_page
     assert f"<loc>https://example.org{encoded}</loc>" in files["sitemap.xml"].decode()
     settings = config.load(tagged_site.parent)
-    assert links.check(files, settings.base_path, settings.base_url) == []
-    assert links.check(files, "/elsewhere/")  # the check is real
+    assert links.check_site(links.scan_pages(files), files, settings.base_path, settings.base_url)[0] == []
+    assert links.check_site(links.scan_pages(files), files, "/elsewhere/")[0]  # the check is real
 
 
 def test_tag_labels_on_pages_filters_and_feeds(tagged_site):

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from conftest import GOOD_PAPER, run_cli, write
+from conftest import GOOD_PAPER, run_cli
 from test_incremental import png
 
 SITE = "https://example.org/digest/"

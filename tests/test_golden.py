@@ -1,4 +1,4 @@
-"""Golden output: a small repository renders to exactly the files in tests/golden/.
+"""Golden output: a small repository builds to exactly the files in tests/golden/ (through `build.build`).
 
 Regenerate with `python tests/regen_golden.py` after an intended change, and review the diff.
 """
@@ -6,11 +6,13 @@ Regenerate with `python tests/regen_golden.py` after an intended change, and rev
 from __future__ import annotations
 
 import difflib
+import shutil
+from pathlib import Path
 
 import pytest
 
 from conftest import HERE, tree
-from digestgen import build, config
+from digestgen import build, config, output
 from digestgen.render import static_files
 
 FIXTURES = HERE / "fixtures"
@@ -20,16 +22,19 @@ GOLDEN = HERE / "golden"
 ASSETS = "assets/"  # copied byte for byte from the theme: compared with it, not kept as copies
 
 
-def render_fixture(name: str) -> dict[str, bytes]:
-    root = FIXTURES / name
-    settings = config.load(root)
-    digest, _ = build.load(root, settings)
-    return build.render(root, settings, digest)
+def build_fixture(name: str, scratch: Path) -> dict[str, bytes]:
+    """The site `digestgen build --no-search` writes for a copy of tests/fixtures/NAME (without its marker)."""
+    root = scratch / name
+    shutil.copytree(FIXTURES / name, root, ignore=shutil.ignore_patterns(".digestgen"))
+    build.build(root, scratch / f"{name}-site", config.load(root), search=False)
+    files = tree(scratch / f"{name}-site")
+    del files[output.MARKER]
+    return files
 
 
 @pytest.mark.parametrize("name", ["basic", "search"])
-def test_golden_tree(name):
-    got = render_fixture(name)
+def test_golden_tree(name, tmp_path):
+    got = build_fixture(name, tmp_path)
     assert {p: d for p, d in got.items() if p.startswith(ASSETS)} == static_files()
     got = {p: d for p, d in got.items() if not p.startswith(ASSETS)}
     want = tree(GOLDEN / name)

@@ -193,3 +193,32 @@ def test_overlay_is_readable_and_separates_errors_warnings_notes(make_repo, sche
             context.close()
     finally:
         _stop(process)
+
+
+def test_the_watcher_wakes_for_inputs_only(make_repo):
+    import threading
+
+    from digestgen import preview
+
+    root = make_repo()
+    stop, woke = threading.Event(), []
+
+    def watcher():
+        for _ in preview.watch(root, stop):
+            woke.append(time.monotonic())
+
+    thread = threading.Thread(target=watcher, daemon=True)
+    thread.start()
+    time.sleep(0.5)
+    (root / ".digestgen" / "preview").mkdir(parents=True)
+    (root / ".digestgen" / "preview" / "index.html").write_text("built")  # the build's own output
+    (root / "notes.txt").write_text("not an input")
+    time.sleep(2.5)
+    assert woke == []
+    (root / "papers" / "2507.16075.yaml").write_text("title: {en: x}\n")
+    deadline = time.monotonic() + 10
+    while not woke and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stop.set()
+    thread.join(5)
+    assert len(woke) == 1

@@ -1,4 +1,10 @@
-"""The pipeline: settings -> content -> digest -> pages -> output -> search."""
+"""The pipeline: load -> plan -> render documents -> index -> render pages -> finish search
+-> check links -> apply to output -> save. `build` runs these steps in order; each is a function
+below, and docs/ARCHITECTURE.md says what each passes on.
+
+The search page names the search bundle's delta, so it is rendered once the index is finished;
+and a fresh site is written into its staging folder while Pagefind is still indexing.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import cache, config, content, links, output
+from digestgen import cache, config, content, links, manifest, output
 from digestgen import search as search_index
 from digestgen.config import Settings
 from digestgen.digest import Digest, assemble
 from digestgen.errors import ContentError, SourceError
-from digestgen.render import renderer, static_files
+from digestgen.manifest import File, Manifest, Stored, Task
+from digestgen.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
 
 
 @dataclass
@@ -31,6 +38,103 @@ class Report:
     rendered: int = 0  # pages and search documents rendered
     written: int = 0  # files written
 
+    def summary(self, out: Path) -> str:
+        """One line for the terminal."""
+        if self.up_to_date:
+            return f"{out} is up to date ({self.seconds:.2f}s)"
+        search = ""
+        if self.search_reused:
+            search = (f"; search: {self.search_delta} changed document(s) indexed, the rest kept"
+                      if self.search_delta else "; search index kept")
+        if self.written < self.files:  # an incremental build
+            done = f"{self.rendered} rendered, {self.written} file(s) written"
+        else:
+            done = f"{self.bytes / 1e6:.1f} MB"
+        return f"built {self.pages} pages ({done}) into {out} in {self.seconds:.2f}s{search}"
+
+
+@dataclass
+class Options:
+    """How to build: the command line's switches."""
+
+    drafts: bool = False
+    strict: bool = False
+    search: bool = True
+    full_index: bool = False
+    force: bool = False  # build even when nothing changed (serve: to report the warnings again)
+
+
+@dataclass
+class Plan:
+    """What a build works from: the content, the renderer, the last build's manifest (`last`), the
+    one this build fills in (`next`), every task's dependency key and the tasks to render."""
+
+    root: Path
+    out: Path
+    settings: Settings
+    options: Options
+    stamp: str  # the fingerprint of the inputs, written into the output's marker
+    context: tuple  # what every task depends on besides its key
+    digest: Digest
+    warnings: list[SourceError]
+    site: Renderer
+    last: Manifest
+    next: Manifest
+    keys: dict[Task, tuple | None]
+    stale: set[Task]
+
+
+@dataclass
+class Rendered:
+    """The files of some tasks: those rendered by this build, and every one's hash and scan."""
+
+    new: dict[str, File] = field(default_factory=dict)
+    stored: dict[str, Stored] = field(default_factory=dict)
+
+
+def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
+          search: bool = True, full_index: bool = False, say=lambda text: None, force: bool = False) -> Report:
+    """Validate, render, and publish the site at `out`. Nothing is written on error.
+
+    A build renders only the tasks whose dependency keys changed since the build that wrote `out`
+    (see `manifest`), and then replaces only the files whose bytes changed (`force` does so even
+    when nothing changed, to report the warnings again); without a usable
+    manifest it renders everything into a fresh folder that is swapped in atomically. Pagefind
+    indexes the search documents (in its own process) while the pages are rendered.
+    """
+    started = time.perf_counter()
+    options = Options(drafts, strict, search, full_index, force)
+    output.check_target(out, root)
+    with output.locked(out):
+        output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
+        plan = make_plan(root, out, settings, options, say)
+        if plan is None:
+            return Report(seconds=time.perf_counter() - started, up_to_date=True)
+        documents = render(plan, plan.site.document_tasks() if plan.options.search else [])
+        indexer = start_index(plan, documents, say)
+        try:
+            pages = render(plan, plan.site.tasks())
+            pages = add_files(plan, pages, static_files() | plan.site.extras(pages.stored))
+            with output.Change(out, fresh=not plan.last.valid) as change:
+                if change.fresh:  # written while Pagefind works; an update waits, to replace its files at once
+                    say("writing the site")
+                    change.write({path: file.data for path, file in pages.new.items()})
+                segments = finish_search(indexer, say)
+                pages = add_files(plan, pages, plan.site.render_task(SEARCH_PAGE, segments))
+                warnings = check_links(plan, pages)
+                written = apply_to_output(plan, pages, change, indexer, say)
+            if indexer is not None:
+                indexer.commit()
+            manifest.save(root, out, plan.context, plan.stamp, plan.next)
+        finally:
+            if indexer is not None:
+                indexer.close()
+    return Report(pages=sum(1 for path in pages.stored if path.endswith(".html")), files=len(pages.stored),
+                  bytes=sum(len(file.data) for file in pages.new.values()), seconds=time.perf_counter() - started,
+                  warnings=warnings, search_reused=bool(segments and not segments.rebuilt),
+                  search_delta=segments.delta_documents if segments else 0,
+                  rendered=len(plan.stale) + 1, written=written)  # and the search page
+
 
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
          use_cache: bool = False, stamps: dict | None = None) -> tuple[Digest, list[SourceError]]:
@@ -43,172 +147,146 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
     if records is not None:
+        for pid, view in digest.papers.items():  # keep the rendered Markdown with the record
+            entry = loaded.entries.get(pid)
+            if entry is not None and (entry.get("html") or (None,))[0] != settings.base_path:
+                entry["html"] = (settings.base_path, view.summary_html, view.abstract_html, view.tldr_html,
+                                 view.written)
         records.save()
     return digest, loaded.warnings
 
 
-def render(root: Path, settings: Settings, digest: Digest) -> dict[str, bytes]:
-    """Every file of the site, in memory."""
-    return renderer(root, settings, digest).all() | static_files()
-
-
-def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
-          search: bool = True, full_index: bool = False, say=lambda text: None, force: bool = False) -> Report:
-    """Validate, render, and publish the site at `out`. Nothing is written on error.
-
-    A build renders only the pages whose inputs changed since the build that wrote `out` (see
-    `Renderer.task_key` and `cache.PageCache`) and then replaces only the files whose bytes
-    changed, in place (`force` does so even when nothing changed, to report the warnings again);
-    without a usable cache it renders everything into a fresh folder that is
-    swapped in atomically. Search documents are rendered first, so that Pagefind indexes them (in
-    its own process) while the pages are rendered; see `search.Indexer` for when only the changed
-    documents are indexed.
-    """
-    started = time.perf_counter()
-    output.check_target(out, root)
+def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) -> Plan | None:
+    """Load the content and decide what to render; None when `out` is already up to date."""
     tokens = cache.stamps(root) | cache.figure_stamps(root)  # every input file's size and mtime
     code = cache.code_stamp()
-    stamp = cache.fingerprint(root, settings, drafts, strict, search, code, found=tokens)
-    with output.locked(out):
-        output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
-        previous = output.written_by(out)
-        if previous == stamp and not full_index and not force:  # nothing changed since the build that wrote `out`
-            return Report(seconds=time.perf_counter() - started, up_to_date=True)
-        say("reading papers/ and digests/")
-        digest, warnings = load(root, settings, strict=strict, drafts=drafts, use_cache=True, stamps=tokens)
-        cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
-        site = renderer(root, settings, digest)
-        search = search and bool(site.search_tasks())  # nothing published yet: no index (the search page says so)
-        context = (code, settings, drafts, strict, search,
-                   {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
-        last = cache.PageCache(root, context, out, previous)
-        # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
-        custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
-        tasks = site.tasks() + (site.search_tasks() if search else [])
-        keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
-        fresh = {task for task in tasks if keys[task] is None or last.tasks.get(task, (None,))[0] != keys[task]}
-        say(f"rendering {len(fresh):,} of {len(tasks):,} pages and search documents" if last.valid else
-            f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-        done: dict[tuple, dict] = {}  # task -> {path: (bytes, hash, scan)}
-
-        def paths(task: tuple):
-            """The files of `task`: rendered by this build, or kept from the last."""
-            return done[task] if task in done else last.tasks[task][1]
-
-        indexer = None
-        try:
-            if search:
-                docs = [t for t in site.search_tasks() if t in fresh]
-                done |= render_tasks(site, docs)
-                hashes = {path: last.files[path][0] for task in site.search_tasks() if task not in fresh
-                          for path in last.tasks[task][1]}
-                hashes |= {path: entry[1] for task in docs for path, entry in done[task].items()}
-                paths_of = {path: task for task in site.search_tasks() for path in paths(task)}
-
-                def render_docs(paths: list[str]) -> dict[str, bytes]:
-                    """Documents the index needs but this build did not render (unchanged ones)."""
-                    wanted = sorted({paths_of[f"doc:{p}"] for p in paths}, key=repr)
-                    return {path.removeprefix("doc:"): entry[0] for part in render_tasks(site, wanted).values()
-                            for path, entry in part.items()}
-
-                indexer = search_index.Indexer(root, out, {p.removeprefix("doc:"): h for p, h in hashes.items()},
-                                               {p.removeprefix("doc:"): e[0] for task in docs for p, e in done[task].items()},
-                                               render=render_docs, full=full_index)
-                if indexer.segments.rebuilt:
-                    say("indexing the search documents (in the background)")
-            done |= render_tasks(site, [t for t in site.tasks() if t in fresh])
-            page_paths = [path for task in site.tasks() for path in paths(task)]
-            late = static_files() | site.extras(page_paths)  # rendered here, not by a task
-            scans = {path: last.files[path][1] for task in site.tasks() if task not in done
-                     for path in last.tasks[task][1] if last.files[path][1] is not None}
-            scans |= {path: scan for task in site.tasks() if task in done
-                      for path, (_, _, scan) in done[task].items() if scan is not None}
-            scans |= {path: links.scan(data.decode("utf-8", "replace")) for path, data in late.items()
-                      if path.endswith(".html")}
-            every = set(page_paths) | set(late)
-            # a kept page's link check stands unless a page it links to appeared, went, or changed its ids
-            reuse = {path: last.links[path] for task in site.tasks() if task not in done
-                     for path in last.tasks[task][1] if path in last.links}
-            before = {path for path in last.files if not path.startswith("doc:")}
-            old_ids = {path: entry[1][1] for path, entry in last.files.items() if entry[1] is not None}
-            changed_targets = (every ^ before) | {path for path, scan in scans.items()
-                                                  if path not in reuse and old_ids.get(path) != scan[1]}
-            broken, link_records = link_problems(root, settings, digest, scans, every, "error" if strict else "warning",
-                                                 reuse, changed_targets)
-            if strict and broken:
-                raise ContentError(broken + warnings)
-            warnings = sorted(warnings + broken)
-            new = {path: data for task in site.tasks() if task in done for path, (data, _, _) in done[task].items()}
-            new |= late
-
-            def search_page() -> dict[str, bytes]:
-                """Wait for the index; the search page, which names its delta."""
-                if indexer is None:
-                    return {}
-                if indexer.segments.rebuilt:
-                    say("waiting for the search index")
-                site.segments = indexer.wait()
-                page = site.render_task(("search",))
-                late.update(page)
-                new.update(page)
-                return page
-
-            # every file of the site: content hash and link scan (kept ones from the cache)
-            files = {path: last.files[path] for task in site.tasks() if task not in done
-                     for path in last.tasks[task][1]}
-            files |= {path: (digest_, scan) for task in site.tasks() if task in done
-                      for path, (_, digest_, scan) in done[task].items()}
-            if last.valid:
-                search_page()
-                files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
-                changed = {path: data for path, data in new.items() if last.files.get(path, (None,))[0] != files[path][0]}
-                removed = [path for path in last.files if not path.startswith("doc:") and path not in files]
-                say(f"writing {len(changed):,} changed files" + (f", removing {len(removed):,}" if removed else ""))
-                output.update(out, changed, removed, indexer.install_in_place if indexer else None, stamp)
-            else:
-                def finish(staging: Path) -> None:  # the site is written while Pagefind works
-                    output.write_tree(staging, search_page())
-                    if indexer is not None:
-                        indexer.install(staging)
-
-                say("writing the site")
-                output.publish(out, new, finish, stamp)
-                files |= {path: (cache.content_hash(data), scans.get(path)) for path, data in late.items()}
-            if indexer is not None:
-                indexer.commit()
-            for task in site.search_tasks() if search else []:
-                for path in paths(task):
-                    files[path] = (hashes[path], None)
-            last.save(stamp, {task: (keys[task], tuple(paths(task))) for task in tasks}, files, link_records)
-        finally:
-            if indexer is not None:
-                indexer.close()
-    pages = sum(1 for path in every if path.endswith(".html"))
-    segments = indexer.segments if indexer else None
-    return Report(pages=pages, files=len(every), bytes=sum(map(len, new.values())),
-                  seconds=time.perf_counter() - started, warnings=warnings,
-                  search_reused=bool(segments and not segments.rebuilt),
-                  search_delta=segments.delta_documents if segments else 0,
-                  rendered=len(fresh), written=len(changed) if last.valid else len(new))
+    stamp = cache.fingerprint(root, settings, options.drafts, options.strict, options.search, code, found=tokens)
+    previous = output.written_by(out)
+    if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
+        return None
+    say("reading papers/ and digests/")
+    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens)
+    cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
+    site = renderer(root, settings, digest)
+    if not site.document_tasks():  # nothing published yet: no index (the search page says so)
+        options.search = False
+    context = (code, settings, options.drafts, options.strict, options.search,
+               {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
+    last = manifest.load(root, out, context, previous)
+    # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
+    custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
+    tasks = site.tasks() + (site.document_tasks() if options.search else [])
+    keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
+    stale = last.stale(keys)
+    say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
+        f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
+    return Plan(root, out, settings, options, stamp, context, digest, warnings, site, last, Manifest(),
+                keys, stale)
 
 
-_WORKER: "object | None" = None
+def render(plan: Plan, tasks: list[Task]) -> Rendered:
+    """Render the stale ones of `tasks`; take the others' files from the last build's manifest.
+    Each task is recorded in the next manifest."""
+    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale])
+    result = Rendered()
+    for task in tasks:
+        document = KINDS[task.kind].document
+        if task in done:
+            result.new |= done[task]
+            stored = {path: file.stored for path, file in done[task].items()}
+        else:
+            stored = plan.last.kept(task, document)
+        result.stored |= stored
+        plan.next.record(task, plan.keys[task], stored, document)
+    return result
 
 
-def _render_task(task: tuple) -> dict[str, tuple[bytes, str, tuple | None]]:
-    """One task's files, each with its content hash and (for a page) its link scan; search
-    documents come back NFD-normalized under a 'doc:' prefix."""
+def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
+    """`pages` with more files rendered outside the tasks (assets, feeds, the search page)."""
+    new = {path: _file(path, data) for path, data in files.items()}
+    plan.next.pages.update((path, file.stored) for path, file in new.items())
+    return Rendered(pages.new | new, pages.stored | {path: file.stored for path, file in new.items()})
+
+
+def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | None:
+    """Start Pagefind on the search documents (a full index, or a delta of the changed ones)."""
+    if not plan.options.search:
+        return None
+
+    def render_documents(paths: list[str]) -> dict[str, bytes]:
+        """Documents the index needs that this build did not render (unchanged since the last)."""
+        task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
+        tasks = sorted({task_of[path] for path in paths})
+        return {path: file.data for part in render_tasks(plan.site, tasks).values() for path, file in part.items()}
+
+    indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
+                                   {path: file.data for path, file in documents.new.items()},
+                                   render=render_documents, full=plan.options.full_index)
+    if indexer.segments.rebuilt:
+        say("indexing the search documents (in the background)")
+    return indexer
+
+
+def finish_search(indexer: search_index.Indexer | None, say) -> search_index.Segments | None:
+    """Wait for the index; what the search page must know of it (None without search)."""
+    if indexer is None:
+        return None
+    if indexer.segments.rebuilt:
+        say("waiting for the search index")
+    return indexer.wait()
+
+
+def check_links(plan: Plan, pages: Rendered) -> list[SourceError]:
+    """The link-check step: the build's warnings with its broken links (with --strict, raises)."""
+    last, scans = plan.last, {path: s.scan for path, s in pages.stored.items() if s.scan is not None}
+    # a kept page's link check stands unless a page it links to appeared, went, or changed its ids
+    reuse = {path: last.links[path] for path in scans if path in last.links and path not in pages.new}
+    old_ids = {path: s.scan.ids for path, s in last.pages.items() if s.scan is not None}
+    changed = (set(pages.stored) ^ set(last.pages)) | {path for path, scan in scans.items()
+                                                      if path not in reuse and old_ids.get(path) != scan.ids}
+    broken, plan.next.links = links.problems(plan.root, plan.settings, plan.digest, scans, pages.stored,
+                                             "error" if plan.options.strict else "warning", reuse, changed)
+    if plan.options.strict and broken:
+        raise ContentError(broken + plan.warnings)
+    return sorted(plan.warnings + broken)
+
+
+def apply_to_output(plan: Plan, pages: Rendered, change: output.Change, indexer, say) -> int:
+    """Write the site: a fresh folder swapped in, or the changed files replaced in place. Returns
+    how many files were written."""
+    if change.fresh:
+        change.write({path: file.data for path, file in pages.new.items() if path not in change.written})
+        folder = change.apply()
+    else:
+        changed, removed = plan.last.differences(pages.stored)
+        say(f"writing {len(changed):,} changed files" + (f", removing {len(removed):,}" if removed else ""))
+        change.write({path: pages.new[path].data for path in changed})
+        folder = change.apply(removed)
+    if indexer is not None and change.fresh:
+        indexer.install(folder)
+    elif indexer is not None:
+        indexer.install_in_place(folder)
+    change.finish(plan.stamp)
+    return len(change.written)
+
+
+def _file(path: str, data: bytes) -> File:
+    return File(data, Stored(cache.content_hash(data), links.scan_file(path, data)))
+
+
+_WORKER: Renderer | None = None
+
+
+def _render_task(task: Task) -> dict[str, File]:
+    """One task's files; search documents come back NFD-normalized (see `search.normalize`)."""
     files = _WORKER.render_task(task)
-    if task[0].startswith("doc-"):
-        return {f"doc:{path}": (data, cache.content_hash(data), None)
-                for path, data in search_index.normalize(files).items()}
-    return {path: (data, cache.content_hash(data),
-                   links.scan(data.decode("utf-8", "replace")) if path.endswith(".html") else None)
-            for path, data in files.items()}
+    if KINDS[task.kind].document:
+        return {path: File(data, Stored(cache.content_hash(data))) for path, data in search_index.normalize(files).items()}
+    return {path: _file(path, data) for path, data in files.items()}
 
 
-def render_tasks(site, tasks: list[tuple], workers: int | None = None) -> dict[tuple, dict]:
-    """{task: its files (see `_render_task`)}, rendered by forked worker processes when there are many."""
+def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None) -> dict[Task, dict[str, File]]:
+    """{task: its files}, rendered by forked worker processes when there are many."""
     global _WORKER
     workers = workers or os.cpu_count() or 1
     _WORKER = site
@@ -223,46 +301,15 @@ def render_tasks(site, tasks: list[tuple], workers: int | None = None) -> dict[t
     return dict(zip(tasks, parts))
 
 
-def render_parallel(site, workers: int | None = None) -> dict[str, bytes]:
-    """Every page's files, finished with feeds and sitemap, rendered as in a build."""
-    files = {path: entry[0] for part in render_tasks(site, site.tasks(), workers).values()
-             for path, entry in part.items()}
-    return site.finish(files)
-
-
-def link_problems(root: Path, settings: Settings, digest: Digest, scans: dict[str, tuple], files,
-                  severity: str = "warning", reuse: dict | None = None, changed=frozenset()
-                  ) -> tuple[list[SourceError], dict[str, tuple]]:
-    """Broken internal links, anchors and assets, placed in the record or issue whose text has them,
-    and each page's link-check record (see `links.check_site` for `reuse` and `changed`)."""
-    shown: dict[str, list] = {f"{p.url}index.html": [p] for p in digest.papers.values()}
-    for iv in digest.issues:
-        shown[f"{iv.url}index.html"] = [iv, *iv.papers]
-    if digest.issues:
-        shown["index.html"] = [digest.issues[0], *digest.issues[0].papers]
-    found: dict[tuple[str, str], SourceError] = {}
-    site_url = settings.base_url if settings.absolute else None
-    problems, records = links.check_site(scans, files, settings.base_path, site_url, reuse, changed)
-    for problem in problems:
-        place = None
-        for view in shown.get(problem.page, []):
-            source = view.paper.source if hasattr(view, "paper") else view.issue.source
-            written = view.written.get(problem.target.split("#")[0], problem.target)
-            if "#" in problem.target and problem.target.split("#")[0] in view.written:
-                written += "#" + problem.target.split("#", 1)[1]
-            spot = links.locate(root, source, written)
-            if spot:
-                place = (source, written, spot)
-                break
-        if place is None:  # written by a template, not by content
-            message = f"broken link {problem.target} on {problem.page} ({problem.reason}); check the templates"
-            found.setdefault((problem.page, problem.target),
-                             SourceError(f"site/{problem.page}", 1, 1, message, severity))
-            continue
-        source, written, (line, col) = place
-        found.setdefault((source, written), SourceError(
-            source, line, col, f"broken link {written} ({problem.reason})", severity))
-    return sorted(found.values()), records
+def check_internal_links(root: Path, settings: Settings) -> tuple[Digest, list[SourceError]]:
+    """`digestgen check-links`: render the site in memory as a build does, and check its links."""
+    digest, _ = load(root, settings)
+    site = renderer(root, settings, digest)
+    files = {path: file for part in render_tasks(site, site.tasks()).values() for path, file in part.items()}
+    late = static_files() | site.extras(files) | site.render_task(SEARCH_PAGE)
+    files |= {path: _file(path, data) for path, data in late.items()}
+    scans = {path: file.stored.scan for path, file in files.items() if file.stored.scan is not None}
+    return digest, links.problems(root, settings, digest, scans, files, "error")[0]
 
 
 def settings_for(root: Path, base_url: str | None = None) -> Settings:

@@ -5,9 +5,9 @@
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
-- The *page cache* (`pages-*.pickle`, one per output folder) keeps each render task's dependency
-  key and files, and each file's content hash, link scan and link-check result, so that a build
-  re-renders, re-checks and rewrites only what changed.
+- The *manifest* (`pages-*.pickle`, one per output folder; see `manifest`) keeps each render
+  task's dependency key and files, and each file's content hash, link scan and link-check result,
+  so that a build re-renders, re-checks and rewrites only what changed.
 - The *search state* (`search-*.json`, kept by `search.Indexer`) records which document each page
   of the kept search index came from, so that an edit re-indexes only the changed documents.
 """
@@ -15,12 +15,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import zlib
 from pathlib import Path
 
-from digestgen import __version__
+import digestgen
+from digestgen import __version__, atomic
 
 CACHE_DIR = ".digestgen"
 WATCHED = ("papers", "digests", "templates", "figures", "digestgen.toml")
@@ -77,10 +77,7 @@ def remember_figures(root: Path, paths: list[str]) -> None:
     except OSError:
         if not paths:
             return
-    file.parent.mkdir(parents=True, exist_ok=True)
-    temp = file.with_name(f".{file.name}.{os.getpid()}.tmp")
-    temp.write_text(text, encoding="utf-8")
-    os.replace(temp, file)
+    atomic.write(file, text.encode("utf-8"))
 
 
 def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] | None = None) -> str:
@@ -95,9 +92,9 @@ def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] 
 def code_stamp() -> str:
     """A hash of digestgen's own files (code and theme), so that a changed installation
     (an editable install being worked on, say) never reuses pages rendered by the old one."""
-    package = Path(__file__).parent
+    package = Path(digestgen.__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    files = stamps(package, ("theme",)) | {p.name: stamp(p) for p in package.glob("*.py")}
+    files = stamps(package, ("theme",)) | {p.relative_to(package).as_posix(): stamp(p) for p in package.rglob("*.py")}
     for rel, (size, mtime) in sorted(files.items()):
         digest.update(f"{rel}|{size}|{mtime}\n".encode())
     return digest.hexdigest()
@@ -165,10 +162,7 @@ class RecordCache:
             if not group:
                 path.unlink(missing_ok=True)
                 continue
-            temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(temp, "wb") as handle:
-                pickle.dump((self.header, group), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, path)
+            atomic.write(path, pickle.dumps((self.header, group), protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def for_output(root: Path, out: Path, name: str) -> Path:
@@ -181,40 +175,3 @@ def for_output(root: Path, out: Path, name: str) -> Path:
 
 def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:24]
-
-
-class PageCache:
-    """What the last build rendered: per render task, its dependency key and the paths it wrote;
-    per file, a content hash and (for pages) its link scan. It describes one output folder, the
-    one whose marker holds `stamp`, and is ignored for any other (or when a file has gone)."""
-
-    def __init__(self, root: Path, context: object, out: Path, out_stamp: str | None):
-        self.path = for_output(root, out, "pages.pickle")
-        self.header = f"{__version__}|{context!r}"
-        self.tasks: dict[tuple, tuple] = {}  # task -> (key, paths)
-        self.files: dict[str, tuple] = {}  # path -> (content hash, link scan or None); 'doc:' paths too
-        self.links: dict[str, tuple] = {}  # page -> its link check (links.check_site records)
-        if not out_stamp:
-            return
-        try:
-            with open(self.path, "rb") as handle:
-                header, stamp_, tasks, files, links = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-            return
-        if header != self.header or stamp_ != out_stamp:
-            return
-        folder = str(out)
-        if not all(os.path.isfile(os.path.join(folder, path)) for path in files if not path.startswith("doc:")):
-            return  # someone removed a file from the output: render everything
-        self.tasks, self.files, self.links = tasks, files, links
-
-    @property
-    def valid(self) -> bool:
-        return bool(self.tasks)
-
-    def save(self, out_stamp: str, tasks: dict, files: dict, links: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(temp, "wb") as handle:
-            pickle.dump((self.header, out_stamp, tasks, files, links), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temp, self.path)

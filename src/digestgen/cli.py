@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 from digestgen import __version__, build as pipeline
-from digestgen.config import normalize_base_url
-from digestgen.errors import BuildError, ContentError, SourceError, UsageError
+from digestgen.errors import BuildError, ContentError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 ISSUES_URL = "https://github.com/digestgen/digestgen/issues"
@@ -178,7 +177,7 @@ def make_parser() -> argparse.ArgumentParser:
                     "and post ids are recorded in the issue's front matter (`discourse:`), so posting again "
                     "edits those posts instead of starting a new topic. Nothing is written when the forum "
                     "cannot be reached or refuses.",
-        epilog="example:\n  DISCOURSE_API_KEY=... DISCOURSE_API_USERNAME=editor digestgen post 2025-07-21\n\n"
+        epilog="examples:\n  digestgen post 2025-07-21 --dry-run\n  DISCOURSE_API_KEY=... DISCOURSE_API_USERNAME=editor digestgen post 2025-07-21\n\n"
                "environment: DISCOURSE_API_KEY, DISCOURSE_API_USERNAME (required)",
     )
     post.add_argument("week", type=_date, metavar="WEEK", help="a day of the issue's week")
@@ -245,10 +244,7 @@ def run(args: argparse.Namespace) -> int:
         _require_digest(root)
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
-    base_url = getattr(args, "base_url", None)
-    if base_url is not None and normalize_base_url(base_url) is None:
-        raise UsageError(f"--base-url {base_url!r}: expected a path like /digest/ or an http(s) URL")
-    settings = pipeline.settings_for(root, base_url)
+    settings = pipeline.settings_for(root, getattr(args, "base_url", None))
     if args.command == "validate":
         digest, warnings = pipeline.load(root, settings, strict=args.strict)
         if not args.quiet:
@@ -267,23 +263,11 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INVALID
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
                             search=not args.no_search, full_index=args.full_index, say=_stages(args))
-    if args.quiet:
-        return EXIT_OK
-    if relative:
-        print(f"digestgen: warning: {relative}", file=sys.stderr)
-    if report.up_to_date:
-        print(f"{out} is up to date ({report.seconds:.2f}s)", file=sys.stderr)
-        return EXIT_OK
-    _print_diagnostics(report.warnings)
-    search = ""
-    if report.search_reused:
-        search = (f"; search: {report.search_delta} changed document(s) indexed, the rest kept"
-                  if report.search_delta else "; search index kept")
-    if report.written < report.files:  # an incremental build
-        done = f"{report.rendered} rendered, {report.written} file(s) written"
-    else:
-        done = f"{report.bytes / 1e6:.1f} MB"
-    print(f"built {report.pages} pages ({done}) into {out} in {report.seconds:.2f}s{search}", file=sys.stderr)
+    if not args.quiet:
+        if relative:
+            print(f"digestgen: warning: {relative}", file=sys.stderr)
+        _print_diagnostics(report.warnings)
+        print(report.summary(out), file=sys.stderr)
     return EXIT_OK
 
 
@@ -314,7 +298,7 @@ def _say(args):
     return (lambda *a, **k: None) if args.quiet else (lambda text: print(text, flush=True))
 
 
-def _warn(text: str) -> None:
+def _error(text: str) -> None:
     print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
 
 
@@ -332,12 +316,12 @@ def _notice(text: str) -> None:
 def run_init(args: argparse.Namespace) -> int:
     from digestgen import scaffold
 
-    if normalize_base_url(args.base_url) is None:
-        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
+    from digestgen.config import base_url_option
+
     folder: Path = args.dir
     try:
         scaffold.init(folder, force=args.force, say=_say(args), title=args.title,
-                      base_url=normalize_base_url(args.base_url), spec=args.digestgen_spec or scaffold.DEFAULT_SPEC)
+                      base_url=base_url_option(args.base_url), spec=args.digestgen_spec or scaffold.DEFAULT_SPEC)
     except (scaffold.NotEmpty, NotADirectoryError) as exc:
         raise UsageError(str(exc)) from None
     if not args.quiet:
@@ -354,7 +338,7 @@ def run_add(args: argparse.Namespace) -> int:
     from digestgen import arxivapi, editor
 
     client = arxivapi.Client()
-    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_warn,
+    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_error,
                     progress=Progress("arXiv", len(args.ids), args.quiet), first=_week_start(args), notice=_notice)
     return EXIT_OK if ok else EXIT_INVALID
 
@@ -370,7 +354,7 @@ def run_candidates(args: argparse.Namespace) -> int:
     if failed == len(args.feeds):
         return EXIT_INVALID
     if args.add and found:
-        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_warn,
+        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_error,
                         progress=Progress("arXiv", len(found), args.quiet), first=_week_start(args), notice=_notice)
         return EXIT_OK if ok else EXIT_INVALID
     return EXIT_OK
@@ -382,7 +366,7 @@ def run_new(args: argparse.Namespace) -> int:
     drafts = editor.draft_weeks(args.root)
     if drafts and not args.week:
         names = ", ".join(f"digests/{week.isoformat()}.md" for week in drafts)
-        _warn(f"{names} {'is a draft week' if len(drafts) == 1 else 'are draft weeks'} already (`draft: true`); "
+        _error(f"{names} {'is a draft week' if len(drafts) == 1 else 'are draft weeks'} already (`draft: true`); "
               "write that week, and delete `draft: true` to publish it, before starting the next one "
               "(or start another week anyway with --week DATE)")
         return EXIT_INVALID
@@ -392,7 +376,7 @@ def run_new(args: argparse.Namespace) -> int:
     try:
         editor.write_new(path, editor.issue_text([]))
     except editor.EditError as exc:
-        _warn(f"digests/{exc}")
+        _error(f"digests/{exc}")
         return EXIT_INVALID
     _say(args)(f"wrote digests/{path.name} (draft)")
     return EXIT_OK
@@ -421,8 +405,6 @@ def run_export(args: argparse.Namespace) -> int:
     from digestgen import editor, export
     from digestgen.render import renderer
 
-    if args.base_url is not None and normalize_base_url(args.base_url) is None:
-        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
     settings = pipeline.settings_for(args.root, args.base_url)
     if export.FORMATS[args.format] and not settings.absolute:
         raise UsageError(f"--format {args.format} links to the site: give an absolute --base-url "
@@ -471,24 +453,15 @@ def run_post(args: argparse.Namespace) -> int:
 
 def run_check_links(args: argparse.Namespace) -> int:
     from digestgen import links
-    from digestgen.render import renderer, static_files
 
     settings = pipeline.settings_for(args.root)
-    digest, _ = pipeline.load(args.root, settings)
-    files = static_files() | renderer(args.root, settings, digest).all()
-    problems, _ = pipeline.link_problems(args.root, settings, digest, links.scan_pages(files), files, "error")
+    digest, problems = pipeline.check_internal_links(args.root, settings)
     checked = 0
     if args.external:
-        places = links.external_urls(digest)
         cache = None if args.no_cache else links.Cache(args.root / ".digestgen" / "links.json", 24 * 3600)
-        results = links.check_external(list(places), args.timeout, args.workers, cache,
-                                       Progress("links", len(places), args.quiet))
-        checked = len(results)
-        for url, result in results.items():
-            if not result.ok:
-                for source in places[url]:
-                    line, col = links.locate(args.root, source, url) or (1, 1)
-                    problems.append(SourceError(source, line, col, f"{url} is broken ({result.reason})"))
+        progress = Progress("links", len(links.external_urls(digest)), args.quiet)
+        broken, checked = links.external_problems(args.root, digest, args.timeout, args.workers, cache, progress)
+        problems += broken
     for problem in sorted(problems):
         print(problem, file=sys.stderr)
     if not args.quiet:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from digestgen.errors import ContentError, SourceError
+from digestgen.errors import ContentError, SourceError, UsageError
 from digestgen.schema import LANG, TAG, TAG_RULE, describe, suggest
 
 SETTINGS_FILE = "digestgen.toml"
@@ -77,6 +77,14 @@ _STRINGS = ("title", "description", "base_url", "language", "issue_title")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
+def base_url_option(value: str) -> str:
+    """`--base-url` normalized; a wrong command line (UsageError) when it is neither a path nor an http(s) URL."""
+    normalized = normalize_base_url(value)
+    if normalized is None:
+        raise UsageError(f"--base-url {value!r}: expected a path like /digest/ or an http(s) URL")
+    return normalized
+
+
 def normalize_base_url(value: str) -> str | None:
     """A base URL ends in '/'; it is either a path ('/x/') or an absolute http(s) URL."""
     parts = urlsplit(value)
@@ -106,6 +114,8 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
     for key, value in (overrides or {}).items():
         if value is not None:
             values[key] = value
+    if (overrides or {}).get("base_url") is not None:
+        base_url_option(overrides["base_url"])
     if "base_url" in values:
         normalized = normalize_base_url(values["base_url"])
         if normalized is None:

@@ -50,10 +50,6 @@ class Paper:
     extra: dict[str, Any] = field(default_factory=dict)
     draft: bool = False
 
-    @property
-    def paper_url(self) -> str:
-        return self.links["paper"]
-
 
 @dataclass(frozen=True)
 class Issue:
@@ -80,6 +76,11 @@ class Issue:
     @property
     def label(self) -> str:
         return week_label(self.week)
+
+    @property
+    def heading(self) -> str:
+        """How an issue is named in titles and headings: '[2025/07/21 ~ 27] title'."""
+        return f"[{self.label}] {self.title}"
 
 
 def week_label(start: dt.date) -> str:

@@ -156,10 +156,7 @@ def _view(content: Content, pid: str, base_path: str) -> PaperView:
         _, summary, abstract, tldr, written = saved
         return PaperView(paper, summary, abstract, tldr, [Link(u, link_label(u)) for u in paper.repos],
                          written=written)
-    view = paper_view(paper, base_path)
-    if entry is not None:
-        entry["html"] = (base_path, view.summary_html, view.abstract_html, view.tldr_html, view.written)
-    return view
+    return paper_view(paper, base_path)  # the build keeps it with the record (see `build.load`)
 
 
 def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Digest:

@@ -8,14 +8,12 @@ lines that carry the new ids are added.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import yaml
 
+from digestgen import atomic
 from digestgen.arxivapi import Paper, file_stem
 from digestgen.content import DIGESTS_DIR, ISSUE_NAME
 from digestgen.sources import Loader
@@ -117,41 +115,15 @@ def record_text(paper: Paper) -> str:
 
 def write_new(path: Path, text: str) -> None:
     """Create `path` with `text` atomically; fail if it exists (never overwrite)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())  # a new file gets the user's usual mode (mkstemp makes it 0600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.link(temp, path)  # atomic, and fails if the target exists
+        atomic.write(path, text.encode("utf-8"), exclusive=True, sync=True)
     except FileExistsError:
         raise EditError(f"{path.name} already exists; not overwritten") from None
-    finally:
-        os.unlink(temp)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def replace_file(path: Path, text: str) -> None:
     """Replace `path` with `text` atomically (readers see the old or the new file, never a mix)."""
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, path.stat().st_mode & 0o777)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    atomic.write(path, text.encode("utf-8"), sync=True)
 
 
 def week_start(day: dt.date, first: int = 0) -> dt.date:

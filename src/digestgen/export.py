@@ -14,7 +14,7 @@ from digestgen.digest import PaperView
 from digestgen.errors import BuildError, UsageError
 from digestgen.markup import absolute_markdown
 from digestgen.publish import absolute_links, plain_title
-from digestgen.render import Renderer, ordered_langs, plain_text
+from digestgen.render import Renderer, ordered_langs
 
 FORMATS = {  # format -> needs an absolute base URL (it links to the site)
     "discourse": False,
@@ -186,7 +186,7 @@ def markdown(view: IssueView, settings: Settings) -> str:
         line = f"{number}. [{plain_title(p)}]({settings.absolute_url(p.url)})"
         contents.append(line + "".join(f"  \n   {text}" for text in _texts(p.paper.tldr)))
     intro = absolute_markdown(view.issue.intro.strip(), settings.absolute_url(view.url))
-    parts = [f"# [{view.issue.label}] {view.issue.title}", intro, "## 이번 호 논문",
+    parts = [f"# {view.issue.heading}", intro, "## 이번 호 논문",
              "\n".join(contents)]
     for p in view.papers:
         links = [f"- <{p.paper.links['paper']}>", *(f"- [{link.label}]({link.url})" for link in p.repos)]
@@ -197,7 +197,7 @@ def markdown(view: IssueView, settings: Settings) -> str:
 
 def email_text(view: IssueView, settings: Settings) -> str:
     """The plain-text alternative of the newsletter."""
-    lines = [f"[{view.issue.label}] {view.issue.title}", settings.absolute_url(view.url), "",
+    lines = [view.issue.heading, settings.absolute_url(view.url), "",
              paragraphs(view.intro_html)]
     for number, p in enumerate(view.papers, 1):
         lines += ["", "-" * 40, f"{number}. {plain_title(p)}", ""]

@@ -13,7 +13,6 @@ find `하이퍼파라미터를`, and `디바이스` does not find `온디바이�
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 
@@ -80,8 +79,3 @@ def index_tokens(text: str) -> list[str]:
         tokens.update(_chunk_tokens(chunk))
     return sorted(tokens)
 
-
-def particles_js() -> str:
-    """The particle list as a JavaScript module body for the search page."""
-    return (f"export const PARTICLES = {json.dumps(PARTICLES, ensure_ascii=False)};\n"
-            f"export const MIN_STEM = {MIN_STEM};\n")

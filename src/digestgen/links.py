@@ -12,7 +12,12 @@ import urllib.request
 from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
+
+from digestgen import atomic
+from digestgen.digest import PaperView
+from digestgen.errors import SourceError
 
 # digestgen writes every attribute in double quotes, so a regex reads its pages reliably and
 # far faster than an HTML parser (10,000 pages in about a second).
@@ -27,42 +32,51 @@ class BrokenLink:
     target: str  # the link as written
     reason: str
 
-    def __str__(self) -> str:
-        return f"{self.page}: broken link {self.target} ({self.reason})"
+
+class Scan(NamedTuple):
+    """What the link check needs of a page: its internal-looking links and its element ids."""
+
+    links: list[str]
+    ids: set[str]
 
 
-def scan(html: str) -> tuple[list[str], set[str]]:
+class Record(NamedTuple):
+    """A page's link check, kept for the next build: the site paths its links point to, and its
+    problems as (link, reason)."""
+
+    targets: frozenset[str]
+    problems: tuple[tuple[str, str], ...]
+
+
+def scan(html: str) -> Scan:
     """The internal-looking links and the element ids of one page."""
     links = []
     for match in _LINK.finditer(html):
         if match[1] == "link" and _REL_EXTERNAL.search(match[0]):
             continue
         links.append(unescape(match[3]))
-    return links, set(_ID.findall(html))
+    return Scan(links, set(_ID.findall(html)))
 
 
-def check(files: dict[str, bytes], base_path: str = "/", site_url: str | None = None) -> list[BrokenLink]:
-    """Links in `files` (site-relative path -> bytes) that point inside the site but do not resolve.
-
-    `base_path` is where the site is served ('/digest/'); absolute URLs under `site_url` count as internal.
-    """
-    return check_site(scan_pages(files), files.keys(), base_path, site_url)[0]
+def scan_file(path: str, data: bytes) -> Scan | None:
+    """`scan` of a rendered file if it is an HTML page, else None."""
+    return scan(data.decode("utf-8", "replace")) if path.endswith(".html") else None
 
 
-def scan_pages(files: dict[str, bytes]) -> dict[str, tuple[list[str], set[str]]]:
+def scan_pages(files: dict[str, bytes]) -> dict[str, Scan]:
     """`scan` of every HTML page in `files`."""
-    return {path: scan(data.decode("utf-8", "replace")) for path, data in files.items() if path.endswith(".html")}
+    return {path: scan_file(path, data) for path, data in files.items() if path.endswith(".html")}
 
 
-def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: str = "/",
-               site_url: str | None = None, reuse: dict | None = None, changed=frozenset()
-               ) -> tuple[list[BrokenLink], dict[str, tuple]]:
-    """`check` on pages already scanned (`scan`) in a site holding the paths `files`, reusing a
-    previous check's result for pages that have not changed.
+def check_site(pages: dict[str, Scan], files, base_path: str = "/", site_url: str | None = None,
+               reuse: dict[str, Record] | None = None, changed=frozenset()
+               ) -> tuple[list[BrokenLink], dict[str, Record]]:
+    """Links in the scanned `pages` of a site holding the paths `files` that point inside the site
+    but do not resolve, and every page's `Record`.
 
-    `reuse` maps such a page to its record from a previous call, `(targets, problems)`; it holds
-    while none of the page's `targets` is in `changed` (paths added or removed since, or pages
-    whose ids changed). Returns the broken links and every page's record, to reuse next time.
+    `base_path` is where the site is served ('/digest/'); absolute URLs under `site_url` count as
+    internal. `reuse` maps a page to its record from a previous call; it holds while none of the
+    page's targets is in `changed` (paths added or removed since, or pages whose ids changed).
     """
     reuse = reuse or {}
     broken = []
@@ -72,7 +86,7 @@ def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: s
         kept = reuse.get(page)
         if kept is not None and kept[0].isdisjoint(changed):
             records[page] = kept
-            broken += [BrokenLink(page, link, reason) for link, reason in kept[1]]
+            broken += [BrokenLink(page, link, reason) for link, reason in kept.problems]
             continue
         page_url = base_path + page.removesuffix("index.html")
         targets: set[str] = set()
@@ -84,13 +98,13 @@ def check_site(pages: dict[str, tuple[list[str], set[str]]], files, base_path: s
                 continue
             key = (link, "" if link.startswith(("/", "http:", "https:")) else page_url)
             if key not in seen:
-                seen[key] = _locate(link, page_url, base_path, site_url)
+                seen[key] = _resolve(link, page_url, base_path, site_url)
             reason, candidates, fragment = seen[key]
             targets.update(candidates)
             reason = reason or (_judge(candidates, fragment, files, pages) if candidates else None)
             if reason:
                 problems.append((link, reason))
-        records[page] = (frozenset(targets), tuple(problems))
+        records[page] = Record(frozenset(targets), tuple(problems))
         broken += [BrokenLink(page, link, reason) for link, reason in problems]
     return broken, records
 
@@ -99,7 +113,7 @@ _SAME_PAGE = re.compile(r"^#[A-Za-z0-9._:-]+$")  # a fragment that needs no unqu
 _SIMPLE = re.compile(r"^/[A-Za-z0-9_/.-]*(?:#[A-Za-z0-9._:-]*)?$")  # nothing to unquote or resolve
 
 
-def _locate(link: str, page_url: str, base_path: str, site_url: str | None) -> tuple[str | None, tuple, str]:
+def _resolve(link: str, page_url: str, base_path: str, site_url: str | None) -> tuple[str | None, tuple, str]:
     """(why it cannot resolve, or None; the site paths it may point to; its fragment)."""
     if site_url and link.startswith(site_url):
         link = base_path + link[len(site_url):]
@@ -127,12 +141,55 @@ def _judge(candidates: tuple, fragment: str, files, pages) -> str | None:
     target = next((c for c in candidates if c in files), None)
     if target is None:
         return "no such page"
-    if fragment and target in pages and unquote(fragment) not in pages[target][1]:
+    if fragment and target in pages and unquote(fragment) not in pages[target].ids:
         return f"no element with id '{fragment}'"
     return None
 
 
-def locate(root: Path, source: str, needle: str) -> tuple[int, int] | None:
+def problems(root: Path, settings, digest, scans: dict[str, Scan], files, severity: str = "error",
+             reuse: dict[str, Record] | None = None, changed=frozenset()) -> tuple[list[SourceError], dict[str, Record]]:
+    """The link-check stage: broken internal links, anchors and assets of a rendered site, each
+    placed in the record or issue whose text has it (or on the page, when a template wrote it),
+    and every page's `Record` (see `check_site` for `reuse` and `changed`)."""
+    site_url = settings.base_url if settings.absolute else None
+    broken, records = check_site(scans, files, settings.base_path, site_url, reuse, changed)
+    shown = _sources_of_pages(digest)
+    found: dict[tuple[str, str], SourceError] = {}
+    for problem in broken:
+        place = next(filter(None, (_place(root, view, problem.target) for view in shown.get(problem.page, []))), None)
+        if place is None:  # written by a template, not by content
+            message = f"broken link {problem.target} on {problem.page} ({problem.reason}); check the templates"
+            found.setdefault((problem.page, problem.target),
+                             SourceError(f"site/{problem.page}", 1, 1, message, severity))
+            continue
+        source, written, (line, col) = place
+        found.setdefault((source, written), SourceError(
+            source, line, col, f"broken link {written} ({problem.reason})", severity))
+    return sorted(found.values()), records
+
+
+def _sources_of_pages(digest) -> dict[str, list]:
+    """{page path: the paper and issue views whose text it shows}."""
+    shown: dict[str, list] = {f"{p.url}index.html": [p] for p in digest.papers.values()}
+    for iv in digest.issues:
+        shown[f"{iv.url}index.html"] = [iv, *iv.papers]
+    if digest.issues:
+        shown["index.html"] = [digest.issues[0], *digest.issues[0].papers]
+    return shown
+
+
+def _place(root: Path, view, target: str) -> tuple[str, str, tuple[int, int]] | None:
+    """(source file, the link as written there, its line and column) if `view`'s text has `target`."""
+    source = view.paper.source if isinstance(view, PaperView) else view.issue.source
+    address, sep, fragment = target.partition("#")
+    written = view.written.get(address, target)
+    if sep and address in view.written:
+        written += sep + fragment
+    spot = position_in(root, source, written)
+    return (source, written, spot) if spot else None
+
+
+def position_in(root: Path, source: str, needle: str) -> tuple[int, int] | None:
     """Line and column of the first occurrence of `needle` in a source file, or None."""
     try:
         lines = (root / source).read_text(encoding="utf-8-sig").splitlines()
@@ -193,10 +250,7 @@ class Cache:
                 self.entries[result.url] = now
             else:
                 self.entries.pop(result.url, None)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        temp.write_text(json.dumps(self.entries, sort_keys=True))
-        temp.replace(self.path)
+        atomic.write(self.path, json.dumps(self.entries, sort_keys=True).encode())
 
 
 def check_external(urls: list[str], timeout: float = 10.0, workers: int = 8, cache: Cache | None = None,
@@ -237,3 +291,18 @@ def external_urls(digest) -> dict[str, list[str]]:
         for url in _EXTERNAL_HREF.findall(view.intro_html):
             add(unescape(url), view.issue.source)
     return dict(sorted(found.items()))
+
+
+def external_problems(root: Path, digest, timeout: float, workers: int, cache: Cache | None,
+                      progress=None) -> tuple[list[SourceError], int]:
+    """Every external URL the content names that does not answer, placed in each file that names
+    it, and how many URLs were checked."""
+    places = external_urls(digest)
+    results = check_external(list(places), timeout, workers, cache, progress)
+    found = []
+    for url, result in results.items():
+        if not result.ok:
+            for source in places[url]:
+                line, col = position_in(root, source, url) or (1, 1)
+                found.append(SourceError(source, line, col, f"{url} is broken ({result.reason})"))
+    return found, len(results)

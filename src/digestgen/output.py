@@ -4,8 +4,8 @@ Readers of the output folder see either the previous site or the new one, never 
 everything is written into `.NAME.new-XXXX` next to it, then exchanged with the old
 folder in one `renameat2(RENAME_EXCHANGE)` call where Linux offers it (two renames
 elsewhere), and the old folder is removed. A lock file serialises concurrent builds.
-Incremental builds `update` the folder in place instead: only the changed files, each
-replaced whole by a rename.
+Incremental builds update the folder in place instead: only the changed files, each
+replaced whole by a rename. Both are a `Change`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
+from digestgen import atomic
 from digestgen.errors import BuildError, UsageError
 
 MARKER = ".digestgen-output"  # says "this folder was written by digestgen and may be replaced"
@@ -97,62 +98,70 @@ def written_by(out: Path) -> str | None:
         return None
 
 
-def publish(out: Path, files: dict[str, bytes], finish: Callable[[Path], None] | None = None,
-            stamp: str = "") -> None:
-    """Replace `out` with exactly `files`; `finish(staging)` may add more (the search index) first.
-
-    On any failure the previous `out` is left as it was and the staging folder is removed.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        write_tree(staging, files)
-        (staging / MARKER).write_text(stamp)
-        if finish is not None:
-            finish(staging)
-        _swap_in(staging, out)
-    except OSError as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"could not write the site to {out}: {exc.strerror or exc}") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 UPDATING = "updating"  # the marker while files are being replaced in place
 
 
-def update(out: Path, changed: dict[str, bytes], removed: list[str], finish: Callable[[Path], None] | None = None,
-           stamp: str = "") -> None:
-    """Bring `out` up to date in place: replace the `changed` files, delete the `removed` ones.
+class Change:
+    """A change to the output folder `out`, prepared in a staging folder beside it, then applied.
 
-    For incremental builds, where a fresh folder would mean rewriting every page. The new files
-    are first written into a staging folder beside `out`; a failure there (a full disk) leaves
-    `out` as it was. Then each file is renamed over its old version, so every file is always
-    whole, old or new. The marker says UPDATING meanwhile: a build killed in that short window
-    leaves a marker that no cache matches, and the next build writes a fresh folder.
+    A *fresh* change replaces `out` with exactly the staged files: `apply` leaves them in the
+    staging folder (returned, for the search bundle) and `finish` swaps it in with one atomic
+    exchange. An *update* replaces only the staged files and deletes the `removed` ones: `apply` renames each staged file over its old version (so every file is always whole, old or
+    new) and returns `out`; the marker says UPDATING meanwhile, so a build killed in that short
+    window leaves a marker that no cache matches and the next build writes a fresh folder. On any
+    failure before `finish`, the staging folder is removed and `out` is left as it was (or, for an
+    update interrupted while renaming, marked UPDATING). Use it as a context manager.
     """
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
-    try:
-        write_tree(staging, changed)
-        (out / MARKER).write_text(UPDATING)
-        for rel, target in _targets(out, changed):
-            os.replace(staging / rel, target)
-        for rel in sorted(removed, reverse=True):
-            (out / rel).unlink(missing_ok=True)
-            folder = (out / rel).parent
-            while folder != out and not any(folder.iterdir()):
-                folder.rmdir()
-                folder = folder.parent
-        if finish is not None:
-            finish(out)
-        temp = out / f".{MARKER}.tmp"
-        temp.write_text(stamp)
-        os.replace(temp, out / MARKER)
-    except OSError as exc:
-        raise BuildError(f"could not write the site to {out}: {exc.strerror or exc}") from None
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def __init__(self, out: Path, fresh: bool):
+        self.out, self.fresh = out, fresh
+        self.written: set[str] = set()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+
+    def __enter__(self) -> "Change":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def write(self, files: dict[str, bytes]) -> None:
+        """Stage `files` ({relative path: bytes})."""
+        with self._errors():
+            write_tree(self.staging, files)
+        self.written.update(files)
+
+    def apply(self, removed: list[str] = ()) -> Path:
+        """Put the staged files in place (see the class); the folder that now holds the site."""
+        if self.fresh:
+            return self.staging
+        with self._errors():
+            atomic.write(self.out / MARKER, UPDATING.encode())
+            for rel, target in _targets(self.out, self.written):
+                os.replace(self.staging / rel, target)
+            for rel in sorted(removed, reverse=True):
+                (self.out / rel).unlink(missing_ok=True)
+                folder = (self.out / rel).parent
+                while folder != self.out and not any(folder.iterdir()):
+                    folder.rmdir()
+                    folder = folder.parent
+        return self.out
+
+    def finish(self, stamp: str) -> None:
+        """Mark the site as the build `stamp` wrote it, and (for a fresh change) swap it in."""
+        with self._errors():
+            if self.fresh:
+                (self.staging / MARKER).write_text(stamp)
+                _swap_in(self.staging, self.out)
+            else:
+                atomic.write(self.out / MARKER, stamp.encode())
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            raise BuildError(f"could not write the site to {self.out}: {exc.strerror or exc}") from None
 
 
 def _swap_in(staging: Path, out: Path) -> None:

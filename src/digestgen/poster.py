@@ -24,11 +24,8 @@ KEY_ENV, USER_ENV = "DISCOURSE_API_KEY", "DISCOURSE_API_USERNAME"
 
 
 def run(args, pipeline, say) -> int:
-    from digestgen.config import normalize_base_url
     from digestgen.render import renderer
 
-    if args.base_url is not None and normalize_base_url(args.base_url) is None:
-        raise UsageError(f"--base-url {args.base_url!r}: expected a path like /digest/ or an http(s) URL")
     settings = pipeline.settings_for(args.root, args.base_url)
     if not settings.discourse_url:
         raise UsageError("no forum to post to: set url (and category) under [discourse] in digestgen.toml")
@@ -40,7 +37,7 @@ def run(args, pipeline, say) -> int:
     if view is None:
         raise UsageError(f"no published issue for the week of {args.week.isoformat()}")
     posts = export.discourse_posts(renderer(args.root, settings, digest), settings, view)
-    title = f"[{view.issue.label}] {view.issue.title}"
+    title = view.issue.heading
     path = args.root / view.issue.source
     known = view.issue.discourse
     if args.dry_run:

@@ -1,8 +1,8 @@
 """`digestgen serve`: build, serve on localhost, rebuild on change, and reload open pages.
 
 The site is built (drafts included) into `.digestgen/preview/` and served from there. A watcher
-polls the inputs' fingerprint (`cache.fingerprint`: `papers/`, `digests/`, `templates/`,
-`digestgen.toml`); after a change it rebuilds, and
+(`watchfiles`: the OS's file events, nothing done while idle) waits for changes to the inputs
+(`cache.WATCHED`: `papers/`, `digests/`, `templates/`, `digestgen.toml`); after a change it rebuilds, and
 open pages, which the server gives a small script, reload through a server-sent event. When the
 content is invalid the last good site stays up, the errors are printed, and pages show them in an
 overlay until the file is fixed.
@@ -18,6 +18,8 @@ import sys
 import threading
 import time
 from pathlib import Path
+
+import watchfiles
 
 from digestgen import build as pipeline
 from digestgen import cache
@@ -247,8 +249,27 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def serve(root: Path, port: int = 8000, host: str = "127.0.0.1", open_browser: bool = False,
-          poll: float = 0.4) -> None:
+def inputs_filter(root: Path):
+    """A watchfiles filter that passes changes to the inputs (`cache.WATCHED`) only."""
+    root = root.resolve()
+
+    def accept(change: watchfiles.Change, path: str) -> bool:
+        try:
+            parts = Path(path).relative_to(root).parts
+        except ValueError:
+            return False
+        return bool(parts) and parts[0] in cache.WATCHED
+
+    return accept
+
+
+def watch(root: Path, stop: threading.Event | None = None):
+    """Yield once per batch of changes to the inputs (an editor's save is one batch), until `stop`."""
+    for _ in watchfiles.watch(root, watch_filter=inputs_filter(root), stop_event=stop):
+        yield
+
+
+def serve(root: Path, port: int = 8000, host: str = "127.0.0.1", open_browser: bool = False) -> None:
     """Build, serve and watch until interrupted."""
     out = root / ".digestgen" / "preview"
     state = State()
@@ -271,14 +292,9 @@ def serve(root: Path, port: int = 8000, host: str = "127.0.0.1", open_browser: b
         import webbrowser
 
         webbrowser.open(url)
-    stamps = cache.fingerprint(root)
     try:
-        while True:
-            time.sleep(poll)
-            if cache.fingerprint(root) != stamps:
-                time.sleep(poll / 2)  # let an editor finish writing
-                stamps = cache.fingerprint(root)
-                rebuild(root, out, state)
+        for _ in watch(root):
+            rebuild(root, out, state)
     except KeyboardInterrupt:
         print("stopped", flush=True)
     finally:

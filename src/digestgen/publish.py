@@ -104,7 +104,7 @@ def issue_ld(view: IssueView, settings: Settings) -> dict:
     return {
         "@context": "https://schema.org",
         "@type": "PublicationIssue",
-        "name": f"[{view.issue.label}] {view.issue.title}",
+        "name": view.issue.heading,
         "url": settings.absolute_url(view.url),
         "datePublished": view.issue.week.isoformat(),
         "issueNumber": view.issue.slug,

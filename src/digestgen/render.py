@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 import traceback
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from markupsafe import Markup
@@ -16,6 +18,7 @@ from digestgen.config import Settings
 from digestgen.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
 from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
+from digestgen.manifest import Task
 from digestgen import publish
 from digestgen.emojis import emojize
 from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
@@ -104,7 +107,6 @@ class Renderer:
 
     def __init__(self, env: jinja2.Environment, settings: Settings, digest: Digest, assets: dict[str, str]):
         self.env, self.settings, self.digest = env, settings, digest
-        self.segments = None  # the search bundle's delta (search.Segments), once it is indexed
         self.root: Path | None = None  # the repository, for local figures
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
@@ -141,21 +143,22 @@ class Renderer:
         """An image's absolute URL: a remote one as written, a local one at its copy in the site."""
         return self.settings.absolute_url(figure.site_path) if figure.site_path else figure.src
 
-    def home(self) -> dict[str, bytes]:
+    def home(self, template: str, name: str, search) -> dict[str, bytes]:
         latest = self.digest.issues[0] if self.digest.issues else None
         recent = self.digest.issues[1 : 1 + self.settings.recent_issues]
-        return self.page("index.html", "home.html", og={"title": self.settings.title},
+        return self.page("index.html", template, og={"title": self.settings.title},
                          ld=publish.site_ld(self.settings), issue=latest, recent=recent, digest=self.digest)
 
-    def issue(self, view: IssueView) -> dict[str, bytes]:
-        title = f"[{view.issue.label}] {view.issue.title}"
-        og = {"title": title, "description": plain_text(view.intro_html) or self.settings.description,
+    def issue(self, template: str, slug: str, search) -> dict[str, bytes]:
+        view = self.digest.issues[self._issue_index(slug)]
+        og = {"title": view.issue.heading, "description": plain_text(view.intro_html) or self.settings.description,
               "type": "article"}
         bib = {f"{view.url}{view.issue.slug}.bib": publish.issue_bibtex(view).encode()} if view.papers else {}
-        return self.page(f"{view.url}index.html", "issue.html", og=og, ld=publish.issue_ld(view, self.settings),
+        return self.page(f"{view.url}index.html", template, og=og, ld=publish.issue_ld(view, self.settings),
                          issue=view, digest=self.digest, bib=bool(bib)) | bib
 
-    def paper(self, view: PaperView) -> dict[str, bytes]:
+    def paper(self, template: str, pid: str, search) -> dict[str, bytes]:
+        view = self.digest.papers[pid]
         places = []
         for issue in view.issues:
             iv = self.digest.issues[self._issue_index(issue.slug)]
@@ -165,8 +168,43 @@ class Renderer:
               "description": plain_text(texts[ordered_langs(texts)[0]]) if texts else publish.plain_title(view),
               "image": self.figure_url(view.paper.figures[0]) if view.paper.figures else None}
         bib = publish.bibtex(view)
-        return self.page(f"{view.url}index.html", "paper.html", og=og, ld=publish.paper_ld(view, self.settings),
+        return self.page(f"{view.url}index.html", template, og=og, ld=publish.paper_ld(view, self.settings),
                          paper=view, places=places, bibtex=bib) | {f"{view.url}{view.id}.bib": bib.encode()}
+
+    def tags(self, template: str, name: str, search) -> dict[str, bytes]:
+        return self.page("tags/index.html", template, og={"title": f"태그 · {self.settings.title}"},
+                         tags=self.digest.tags)
+
+    def tag(self, template: str, tag: str, search) -> dict[str, bytes]:
+        papers = self.digest.tags[tag]
+        return self.page(f"tags/{tag}/index.html", template, og={"title": f"#{tag} · {self.settings.title}"},
+                         tag=tag, papers=papers, tag_feed=any(p.issues for p in papers))
+
+    def archive(self, template: str, name: str, search) -> dict[str, bytes]:
+        return self.page("archive/index.html", template, og={"title": f"아카이브 · {self.settings.title}"},
+                         archive=self.digest.archive)
+
+    def papers(self, template: str, name: str, search) -> dict[str, bytes]:
+        """/papers/: every paper, newest first."""
+        newest = sorted(self.digest.papers.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)
+        return self.page("papers/index.html", template, og={"title": f"논문 · {self.settings.title}"}, papers=newest)
+
+    def search(self, template: str, name: str, search) -> dict[str, bytes]:
+        """The search page; `search` is the bundle's `search.Segments` (None without a search index)."""
+        return self.page("search/index.html", template, og={"title": f"검색 · {self.settings.title}"},
+                         particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=search,
+                         empty=not (self.digest.issues or self.digest.papers))
+
+    def not_found(self, template: str, name: str, search) -> dict[str, bytes]:
+        return self.page("404.html", template, og={"title": self.settings.title})
+
+    def issue_document(self, template: str, slug: str, search) -> dict[str, bytes]:
+        view = self.digest.issues[self._issue_index(slug)]
+        return self.page(f"{view.url}index.html", template, issue=view, tokens=view.search_tokens, sentinel=SENTINEL)
+
+    def paper_document(self, template: str, pid: str, search) -> dict[str, bytes]:
+        view = self.digest.papers[pid]
+        return self.page(f"{view.url}index.html", template, paper=view, tokens=view.search_tokens, sentinel=SENTINEL)
 
     def feeds(self) -> dict[str, bytes]:
         """Atom, RSS and JSON feeds of issues, papers and each tag; sitemap.xml needs these URLs too."""
@@ -189,7 +227,7 @@ class Renderer:
     def _issue_entry(self, view: IssueView) -> dict:
         url = self.settings.absolute_url(view.url)
         html = self.env.get_template("feed-issue.html").render(issue=view)
-        return {"title": f"[{view.issue.label}] {view.issue.title}", "url": url, "date": view.issue.week,
+        return {"title": view.issue.heading, "url": url, "date": view.issue.week,
                 "content": publish.absolute_links(html, url), "summary": plain_text(view.intro_html, 300),
                 "authors": list(self.settings.editors), "tags": []}
 
@@ -217,115 +255,79 @@ class Renderer:
         files[folder + "feed.json"] = publish.json_feed(self.settings, title, home or folder, folder + "feed.json", items)
         return files
 
-    def search_tasks(self) -> list[tuple]:
-        """Every search document as a task (see `render_task`)."""
-        return ([("doc-issue", iv.issue.slug) for iv in self.digest.issues] +
-                [("doc-paper", pid) for pid in self.digest.papers])
-
-    def search_documents(self) -> dict[str, bytes]:
-        """Lean documents for Pagefind, at the same paths as the pages they stand for (not published)."""
-        docs: dict[str, bytes] = {}
-        for task in self.search_tasks():
-            docs |= self.render_task(task)
-        return docs
-
-    def tasks(self) -> list[tuple]:
-        """Every page as a small task, so that pages can be rendered in worker processes."""
-        tasks: list[tuple] = [("home",), ("tags",), ("archive",), ("papers",), ("search",), ("404",)]
-        tasks += [("issue", iv.issue.slug) for iv in self.digest.issues]
-        tasks += [("paper", pid) for pid in self.digest.papers]
-        tasks += [("tag", tag) for tag in self.digest.tags]
+    def tasks(self) -> list[Task]:
+        """Every page but the search page (`SEARCH_PAGE`, rendered once the index is built), as tasks
+        that worker processes can render."""
+        tasks = [Task("home"), Task("tags"), Task("archive"), Task("papers"), Task("404")]
+        tasks += [Task("issue", iv.issue.slug) for iv in self.digest.issues]
+        tasks += [Task("paper", pid) for pid in self.digest.papers]
+        tasks += [Task("tag", tag) for tag in self.digest.tags]
         return tasks
 
-    def task_key(self, task: tuple, token) -> tuple | None:
+    def document_tasks(self) -> list[Task]:
+        """Every search document as a task."""
+        return ([Task("doc-issue", iv.issue.slug) for iv in self.digest.issues] +
+                [Task("doc-paper", pid) for pid in self.digest.papers])
+
+    def render_task(self, task: Task, search=None) -> dict[str, bytes]:
+        """The files of one task; `search` (the search bundle's `Segments`) is for the search page."""
+        kind = KINDS[task.kind]
+        return kind.render(self, kind.template, task.name, search)
+
+    def task_key(self, task: Task, token) -> tuple | None:
         """What the files of `task` depend on, besides the theme and settings: the identities
         (`token(source)`, e.g. size and mtime) of the records and issues the built-in templates
-        show on that page. An incremental build re-renders a task only when its key changed;
-        `tests/test_incremental.py` checks that the result equals a cold build.
+        show on that page; None for pages that are always rendered. An incremental build
+        re-renders a task only when its key changed.
         """
-        kind = task[0]
-        memo = self._key_memo
+        key = KINDS[task.kind].key
+        return None if key is None else (task.kind, *key(self, task.name, token))
 
-        def paper(view) -> tuple:
-            found = memo.get(view.id)
-            if found is None:
-                found = memo[view.id] = (view.id, token(view.paper.source), tuple(token(i.source) for i in view.issues),
-                                         tuple(f.site_path for f in view.paper.figures if f.site_path))
-            return found
+    def _paper_key(self, view: PaperView, token) -> tuple:
+        found = self._key_memo.get(view.id)
+        if found is None:
+            found = self._key_memo[view.id] = (view.id, token(view.paper.source),
+                                               tuple(token(i.source) for i in view.issues),
+                                               tuple(f.site_path for f in view.paper.figures if f.site_path))
+        return found
 
-        def issue(iv) -> tuple:
-            return iv.issue.slug, token(iv.issue.source), tuple(paper(p) for p in iv.papers)
+    def _issue_key(self, iv: IssueView, token) -> tuple:
+        return iv.issue.slug, token(iv.issue.source), tuple(self._paper_key(p, token) for p in iv.papers)
 
-        if kind in ("paper", "doc-paper"):
-            view = self.digest.papers[task[1]]
-            places = []
-            if kind == "paper":
-                for shown in view.issues:
-                    iv = self.digest.issues[self._issue_index(shown.slug)]
-                    places.append((token(iv.issue.source), *(paper(n) if n else None
-                                                            for n in self.digest.neighbours(iv, view))))
-            return kind, paper(view), tuple(places)
-        if kind == "issue":
-            index = self._issue_index(task[1])
-            issues = self.digest.issues
-            around = tuple((i.issue.slug, token(i.issue.source)) for i in issues[max(0, index - 1):index + 2])
-            return kind, issue(issues[index]), around
-        if kind == "doc-issue":
-            return kind, task[1], token(self.digest.issues[self._issue_index(task[1])].issue.source)
-        if kind == "tag":
-            return kind, task[1], tuple(paper(p) for p in self.digest.tags[task[1]])
-        if kind == "home":
-            shown = self.digest.issues[: 1 + self.settings.recent_issues]
-            return kind, tuple(issue(iv) for iv in shown)
-        if kind == "404":
-            return (kind,)
-        return None  # the tag index, the archive and the papers list everything, the search page its index: always rendered
+    def _key_home(self, name: str, token) -> tuple:
+        return (tuple(self._issue_key(iv, token) for iv in self.digest.issues[: 1 + self.settings.recent_issues]),)
+
+    def _key_issue(self, slug: str, token) -> tuple:
+        index, issues = self._issue_index(slug), self.digest.issues
+        around = tuple((i.issue.slug, token(i.issue.source)) for i in issues[max(0, index - 1):index + 2])
+        return self._issue_key(issues[index], token), around
+
+    def _key_paper(self, pid: str, token) -> tuple:
+        """The paper, and in each issue that lists it, that issue and the paper's neighbours there."""
+        view = self.digest.papers[pid]
+        places = []
+        for shown in view.issues:
+            iv = self.digest.issues[self._issue_index(shown.slug)]
+            places.append((token(iv.issue.source), *(self._paper_key(n, token) if n else None
+                                                     for n in self.digest.neighbours(iv, view))))
+        return self._paper_key(view, token), tuple(places)
+
+    def _key_tag(self, tag: str, token) -> tuple:
+        return tag, tuple(self._paper_key(p, token) for p in self.digest.tags[tag])
+
+    def _key_paper_document(self, pid: str, token) -> tuple:
+        return self._paper_key(self.digest.papers[pid], token), ()
+
+    def _key_issue_document(self, slug: str, token) -> tuple:
+        return slug, token(self.digest.issues[self._issue_index(slug)].issue.source)
+
+    def _key_constant(self, name: str, token) -> tuple:
+        return ()
 
     def _issue_index(self, slug: str) -> int:
         if self._slugs is None:
             self._slugs = {iv.issue.slug: index for index, iv in enumerate(self.digest.issues)}
         return self._slugs[slug]
-
-    def render_task(self, task: tuple) -> dict[str, bytes]:
-        """The files of one task from `tasks()`."""
-        kind = task[0]
-        if kind == "doc-issue":
-            view = self.digest.issues[self._issue_index(task[1])]
-            return self.page(f"{view.url}index.html", "search-issue.html", issue=view,
-                             tokens=view.search_tokens, sentinel=SENTINEL)
-        if kind == "doc-paper":
-            view = self.digest.papers[task[1]]
-            return self.page(f"{view.url}index.html", "search-paper.html", paper=view,
-                             tokens=view.search_tokens, sentinel=SENTINEL)
-        if kind == "home":
-            return self.home()
-        if kind == "issue":
-            return self.issue(self.digest.issues[self._issue_index(task[1])])
-        if kind == "paper":
-            return self.paper(self.digest.papers[task[1]])
-        if kind == "tags":
-            return self.page("tags/index.html", "tags.html", og={"title": f"태그 · {self.settings.title}"},
-                             tags=self.digest.tags)
-        if kind == "tag":
-            tag, papers = task[1], self.digest.tags[task[1]]
-            return self.page(f"tags/{tag}/index.html", "tag.html", og={"title": f"#{tag} · {self.settings.title}"},
-                             tag=tag, papers=papers, tag_feed=any(p.issues for p in papers))
-        if kind == "archive":
-            return self.page("archive/index.html", "archive.html", og={"title": f"아카이브 · {self.settings.title}"},
-                             archive=self.digest.archive)
-        if kind == "papers":
-            newest = sorted(self.digest.papers.values(), key=lambda v: (v.date is not None, v.date, v.id), reverse=True)
-            return self.page("papers/index.html", "papers.html", og={"title": f"논문 · {self.settings.title}"},
-                             papers=newest)
-        if kind == "search":
-            return self.page("search/index.html", "search.html", og={"title": f"검색 · {self.settings.title}"},
-                             particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=self.segments,
-                             empty=not (self.digest.issues or self.digest.papers))
-        return self.page("404.html", "404.html", og={"title": self.settings.title})
-
-    def finish(self, pages: dict[str, bytes]) -> dict[str, bytes]:
-        """Add what depends on the whole page set: feeds, sitemap.xml, robots.txt."""
-        return pages | self.extras(pages)
 
     def extras(self, paths) -> dict[str, bytes]:
         """Feeds, sitemap.xml and robots.txt for a site of the page `paths`."""
@@ -346,12 +348,33 @@ class Renderer:
                     files[figure.site_path] = (self.root / figure.src).read_bytes()
         return files
 
-    def all(self) -> dict[str, bytes]:
-        """Every page of the site, in one process."""
-        pages: dict[str, bytes] = {}
-        for task in self.tasks():
-            pages |= self.render_task(task)
-        return self.finish(pages)
+@dataclass(frozen=True)
+class PageKind:
+    """A kind of page: its template, the method that renders it, and the method that gives its
+    dependency key (None: it lists everything, or its index, and is always rendered)."""
+
+    template: str
+    render: Callable[[Renderer, str, str, object], dict[str, bytes]]
+    key: Callable[[Renderer, str, object], tuple] | None
+    document: bool = False  # a search document for Pagefind, not a page of the site
+
+
+# Every kind of page. To add one: a template, a Renderer method, a key method (or None), a line
+# here, and its tasks in `Renderer.tasks`.
+KINDS: dict[str, PageKind] = {
+    "home": PageKind("home.html", Renderer.home, Renderer._key_home),
+    "issue": PageKind("issue.html", Renderer.issue, Renderer._key_issue),
+    "paper": PageKind("paper.html", Renderer.paper, Renderer._key_paper),
+    "tags": PageKind("tags.html", Renderer.tags, None),
+    "tag": PageKind("tag.html", Renderer.tag, Renderer._key_tag),
+    "archive": PageKind("archive.html", Renderer.archive, None),
+    "papers": PageKind("papers.html", Renderer.papers, None),
+    "404": PageKind("404.html", Renderer.not_found, Renderer._key_constant),
+    "search": PageKind("search.html", Renderer.search, None),
+    "doc-issue": PageKind("search-issue.html", Renderer.issue_document, Renderer._key_issue_document, document=True),
+    "doc-paper": PageKind("search-paper.html", Renderer.paper_document, Renderer._key_paper_document, document=True),
+}
+SEARCH_PAGE = Task("search")
 
 
 def _template_place(exc: Exception, fallback: str) -> str:

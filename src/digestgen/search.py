@@ -25,7 +25,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import __version__, cbor
+import cbor2 as cbor
+
+from digestgen import __version__, atomic
 from digestgen.cache import for_output
 from digestgen.errors import BuildError
 from digestgen.output import write_tree
@@ -316,8 +318,4 @@ def _load_state(root: Path, out: Path) -> dict | None:
 
 
 def _save_state(root: Path, out: Path, state: dict) -> None:
-    path = state_path(root, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temp.write_text(json.dumps({"version": __version__, **state}, separators=(",", ":")))
-    os.replace(temp, path)
+    atomic.write(state_path(root, out), json.dumps({"version": __version__, **state}, separators=(",", ":")).encode())

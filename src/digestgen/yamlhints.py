@@ -261,7 +261,7 @@ def _colon_in_value(lines, exc, line, col):
     before = text[start:col]
     where = f"the value of '{key}'" if key else "this value"
     fix = f"quote the whole value ({_quote_fix(key, text[start:])}), or {_block(key)}" if key else \
-        f"write the mapping in block style, one `key:` per line, with the text as a `|` block"
+        "write the mapping in block style, one `key:` per line, with the text as a `|` block"
     return line, col, (f"{where} contains ': ' (after '{_short(before)}'), which YAML reads as the start "
                        f"of another key: {fix} (값 안의 ': '는 새 키로 읽힙니다: 따옴표로 감싸거나 "
                        f"`|` 블록으로 쓰세요)")
@@ -364,8 +364,8 @@ def _text_line_without_key(lines, exc, line, col):
             f"at this indentation as a new key (and finds no ':'): {_block(match['key'])}, or indent this line "
             f"further than '{match['key']}' (여러 줄의 글은 `|` 블록으로 쓰세요)")
     return n, exc.context_mark.column, (
-        f"YAML reads this line as a key but finds no ':' after it: if it is text, put it under its key "
-        f"as a `|` block; if it is a key, add ': ' after its name (키 뒤에 ': '가 없습니다)")
+        "YAML reads this line as a key but finds no ':' after it: if it is text, put it under its key "
+        "as a `|` block; if it is a key, add ': ' after its name (키 뒤에 ': '가 없습니다)")
 
 
 def _key_under_a_value(lines, exc, line, col):

@@ -1,0 +1,121 @@
+"""What the build that wrote an output folder made, so that the next build redoes only what changed.
+
+The manifest of an output folder (`.digestgen/pages-<folder hash>.pickle`) holds, per render
+task, its dependency key and the paths it produced; per site file, its content hash and link
+scan; per search document, its content hash; and per page, its link-check record. A build
+`load`s the manifest of the folder it writes (ignored unless it matches the folder's marker and
+the build's context), asks it which tasks are `stale`, records what it rendered with `add`, and
+`save`s the next one. `tests/test_incremental.py` checks that the result equals a cold build.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from digestgen import __version__, atomic
+from digestgen.cache import for_output
+
+
+class Task(NamedTuple):
+    """One unit of rendering: a page kind (see `render.KINDS`) and which one ('' for single pages)."""
+
+    kind: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What the manifest keeps of a file: its content hash and, for an HTML page, its `links.Scan`."""
+
+    hash: str
+    scan: tuple | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class File:
+    """A file rendered by this build: its bytes, and what the manifest keeps of it."""
+
+    data: bytes
+    stored: Stored
+
+
+@dataclass(slots=True)
+class Entry:
+    """A task's record: its dependency key and the paths of its files."""
+
+    key: tuple | None
+    paths: tuple[str, ...]
+
+
+@dataclass
+class Manifest:
+    """Tasks, site files, search documents and link-check records of one output folder."""
+
+    tasks: dict[Task, Entry] = field(default_factory=dict)
+    pages: dict[str, Stored] = field(default_factory=dict)  # site file -> its hash and scan
+    documents: dict[str, str] = field(default_factory=dict)  # search document path -> content hash
+    links: dict[str, tuple] = field(default_factory=dict)  # page -> its `links.check_site` record
+
+    @property
+    def valid(self) -> bool:
+        """Whether there is a previous build to build on (else everything is rendered)."""
+        return bool(self.tasks)
+
+    def stale(self, keys: dict[Task, tuple | None]) -> set[Task]:
+        """The tasks to render: those whose key changed, and those without one (always rendered)."""
+        return {task for task, key in keys.items()
+                if key is None or (entry := self.tasks.get(task)) is None or entry.key != key}
+
+    def kept(self, task: Task, documents: bool = False) -> dict[str, Stored]:
+        """An unchanged task's files as the last build wrote them."""
+        paths = self.tasks[task].paths
+        if documents:
+            return {path: Stored(self.documents[path]) for path in paths}
+        return {path: self.pages[path] for path in paths}
+
+    def record(self, task: Task, key: tuple | None, files: dict[str, Stored], documents: bool = False) -> None:
+        """Remember a task's key and its files."""
+        self.tasks[task] = Entry(key, tuple(files))
+        if documents:
+            self.documents.update((path, stored.hash) for path, stored in files.items())
+        else:
+            self.pages.update(files)
+
+    def differences(self, pages: dict[str, Stored]) -> tuple[list[str], list[str]]:
+        """The paths of a new site (`pages`) whose bytes differ from this one's, and this one's
+        paths that the new site no longer has."""
+        old = self.pages
+        changed = [path for path, stored in pages.items() if path not in old or old[path].hash != stored.hash]
+        return changed, [path for path in old if path not in pages]
+
+
+def _path(root: Path, out: Path) -> Path:
+    return for_output(root, out, "pages.pickle")
+
+
+def load(root: Path, out: Path, context: object, out_stamp: str | None) -> Manifest:
+    """The manifest of the build that wrote `out` (whose marker holds `out_stamp`), if it was made
+    in the same `context` (code, settings, options) and every file it lists is still there."""
+    if not out_stamp:
+        return Manifest()
+    try:
+        with open(_path(root, out), "rb") as handle:
+            header, stamp, manifest = pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+        return Manifest()
+    if header != f"{__version__}|{context!r}" or stamp != out_stamp or not isinstance(manifest, Manifest):
+        return Manifest()
+    folder = str(out)
+    if not all(os.path.isfile(os.path.join(folder, path)) for path in manifest.pages):
+        return Manifest()  # someone removed a file from the output: render everything
+    return manifest
+
+
+def save(root: Path, out: Path, context: object, out_stamp: str, manifest: Manifest) -> None:
+    """Keep `manifest` as the record of the build that wrote `out` with `out_stamp`."""
+    atomic.write(_path(root, out), pickle.dumps((f"{__version__}|{context!r}", out_stamp, manifest),
+                                                protocol=pickle.HIGHEST_PROTOCOL))
