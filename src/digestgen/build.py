@@ -109,7 +109,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
 
                 indexer = search_index.Indexer(root, out, {p.removeprefix("doc:"): h for p, h in hashes.items()},
                                                {p.removeprefix("doc:"): e[0] for task in docs for p, e in done[task].items()},
-                                               render=render_docs, full=full_index)
+                                               render=render_docs, full=full_index,
+                                               memory=settings.search_memory)
                 if indexer.segments.rebuilt:
                     say("indexing the search documents (in the background)")
             done |= render_tasks(site, [t for t in site.tasks() if t in fresh])
