@@ -85,16 +85,18 @@ def _words(chunk: str) -> tuple[str, ...]:
 
 
 def index_tokens(text: str) -> list[str]:
-    """What Pagefind indexes for `text`: its words in order (see `_words`), then, once each, the
-    compound tails of its Hangul stems and the arXiv ids it mentions (see the module docstring)."""
-    words: list[str] = []
+    """What Pagefind indexes for `text`: each of its words once, in order of first use (see
+    `_words`), then the compound tails of its Hangul stems and the arXiv ids it mentions (see the
+    module docstring). Once each: a page's index entries and Pagefind's memory grow with its
+    distinct words, and a repeated word would only make the fragment a first search loads bigger."""
+    words: dict[str, None] = {}
     extra: set[str] = set()
     for chunk in _LINK.sub(" ", text).split():
-        found = _words(chunk)
-        words.extend(found)
-        extra.update(_tails(found))
+        for word in _words(chunk):
+            words.setdefault(word)
+    extra.update(_tails(words))
     extra.update(arxiv_token(m.group(0)) for m in ARXIV.finditer(text))
-    return words + sorted(extra - set(words))
+    return list(words) + sorted(extra - words.keys())
 
 
 @lru_cache(maxsize=262144)

@@ -41,8 +41,9 @@ SHARD_DIR = "shard-{}"  # shard i > 0 of the base, inside the base folder (shard
 # A Pagefind 1.5 process peaks at about PEAK_MB plus PEAK_PER_BYTE times the bytes of the
 # documents it indexes (measured on the benchmark corpus; memory grows linearly with the documents).
 PEAK_MB = 100
-PEAK_PER_BYTE = 27
-MIN_SHARD_DOCS = 400  # fewer documents are not split across processes
+PEAK_PER_BYTE = 31
+MIN_SHARD_DOCS = 500  # fewer documents per shard are not worth a process
+MAX_SHARDS = 12  # each shard adds its own index chunk per query word to a first search
 MEMORY_ENV = "DIGESTGEN_SEARCH_MEMORY"
 SHARDS_ENV = "DIGESTGEN_SEARCH_SHARDS"  # a fixed number of shards (tests, measurements)
 
@@ -60,13 +61,13 @@ def available_mb() -> int:
 
 def memory_budget(setting: int = 0) -> int:
     """MB that Pagefind's processes may use at once: $DIGESTGEN_SEARCH_MEMORY, else the
-    `search_memory` setting, else a quarter of the memory available now, at most 1 GB."""
+    `search_memory` setting, else a quarter of the memory available now, at most 1.5 GB."""
     value = os.environ.get(MEMORY_ENV, "").strip()
     if value.isdigit() and int(value) > 0:
         return int(value)
     if setting > 0:
         return setting
-    return max(256, min(1024, available_mb() // 4))
+    return max(256, min(1536, available_mb() // 4))
 
 
 def estimate_mb(size: int) -> float:
@@ -82,14 +83,16 @@ def _order_key(item: tuple[str, bytes]):
 def plan(documents: dict[str, bytes], budget: int, cores: int | None = None) -> tuple[list[list[str]], int]:
     """Split documents into shards and say how many to index at once.
 
-    Shards are contiguous ranges of dates, newest first, of (nearly) equal size: as few as let
-    one shard's estimated peak fit in `budget`, but at least one per core (when there are enough
-    documents), so that every core indexes. Returns (shards as lists of paths, processes at once).
+    Shards are contiguous ranges of dates, newest first, of (nearly) equal size; there are as
+    few as let every core index one shard at once within `budget` (estimated with `estimate_mb`),
+    but never more than MAX_SHARDS nor fewer than MIN_SHARD_DOCS documents each. Returns (the
+    shards as lists of paths, how many Pagefind processes may run at once).
     """
     cores = cores or os.cpu_count() or 1
     total = sum(map(len, documents.values()))
-    count = max(1, math.ceil((estimate_mb(total) - PEAK_MB) / max(1, budget - PEAK_MB)))
-    count = max(count, min(cores, len(documents) // MIN_SHARD_DOCS))
+    each = budget / cores - PEAK_MB
+    count = max(cores, math.ceil((estimate_mb(total) - PEAK_MB) / max(1.0, each)))
+    count = max(1, min(count, MAX_SHARDS, len(documents) // MIN_SHARD_DOCS))
     forced = os.environ.get(SHARDS_ENV, "").strip()
     if forced.isdigit() and int(forced) > 0:
         count = int(forced)
