@@ -42,6 +42,7 @@ MAX_WORD = 12  # longer runs are not split into tails (URLs, runs without spaces
 
 _PARTICLE_SET = frozenset(PARTICLES)
 ARXIV = re.compile(r"(?i)(?:arxiv:\s*|arxiv\.org/(?:abs|pdf)/)?\b((?:[0-9]{4}\.[0-9]{4,5})|(?:[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/[0-9]{7}))(?:v[0-9]+)?\b")
+_DIGITS = str.maketrans("0123456789", "abcdefghij")
 _SPLIT = re.compile(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+")
 _TRIM = "\"'()[]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026"
 _LINK = re.compile(r"\]\([^)\s]*\)|https?://\S+|<[^>]*>")
@@ -62,9 +63,11 @@ def stem(word: str) -> str:
 
 
 def arxiv_token(identifier: str) -> str:
-    """The one index token for an arXiv id in any common form, or '' (`2507.16075v2` -> `arxiv250716075`)."""
+    """The one index token for an arXiv id in any common form, or '' (`2507.16075v2` ->
+    `arxivcfahbgahf`): letters only, digits written as a-j, because Pagefind also indexes the
+    parts of a word that mixes letters and digits, and those would match other papers' ids."""
     found = ARXIV.search(identifier or "")
-    return "arxiv" + re.sub(r"[^0-9a-z]", "", found.group(1).lower()) if found else ""
+    return "arxiv" + re.sub(r"[^a-z]", "", found.group(1).lower().translate(_DIGITS)) if found else ""
 
 
 @lru_cache(maxsize=262144)

@@ -96,15 +96,20 @@
 
   /* The query as Pagefind terms: [the query, and spellings with a long Korean word split in two]. */
   function processTerm(query) {
-    var text = nfc(query).replace(ARXIV, function (match, id) {
-      return " arxiv" + id.toLowerCase().replace(/[^0-9a-z]/g, "") + " ";
+    var text = nfc(query).replace(/https?:\/\/(?:www\.|export\.)?(?=arxiv\.org\/)/gi, "").replace(ARXIV, function (match, id) {
+      return " arxiv" + id.toLowerCase().replace(/[0-9]/g, function (d) { return "abcdefghij"[d]; })
+        .replace(/[^a-z]/g, "") + " ";
     });
     var list = [];
     text.split(/\s+/).forEach(function (chunk) {
-      if (/^arxiv[0-9a-z]+$/i.test(chunk)) list.push(chunk.toLowerCase());
+      if (/^arxiv[a-j]{6,}$/.test(chunk)) list.push(chunk);
       else list = list.concat(words(chunk));
     });
-    terms = list.filter(function (w) { return w.indexOf("arxiv") !== 0 || w.length < 9; });
+    terms = list.filter(function (w) { return !/^arxiv[a-j]{6,}$/.test(w); });
+    var ids = list.filter(function (w) { return /^arxiv[a-j]{6,}$/.test(w); });
+    // An id is searched on its own and exactly: Pagefind answers a word it does not have with
+    // words that share a shorter prefix (`a`), which would bring other papers.
+    if (ids.length) return [{ term: '"' + ids[0] + '"', parts: [] }];
     var variants = [{ term: list.join(" "), parts: [] }];
     list.forEach(function (word, at) {
       if (!HANGUL.test(word) || word.length < 4 || word.length > 6) return;
