@@ -1,18 +1,27 @@
-"""Build-speed, memory and search-payload benchmark for digestgen.
+"""Build-speed, memory and search-payload benchmark for digestgen, beside Hugo + Pagefind.
 
-    .venv/bin/python benchmarks/bench.py                 # N = 1,000 and 10,000
-    .venv/bin/python benchmarks/bench.py --sizes 20000   # the 20,000-paper scale check
-    .venv/bin/python benchmarks/bench.py --sizes 1000 --runs 5
+    .venv/bin/python benchmarks/bench.py                    # N = 10,000 and 20,000, one run each
+    .venv/bin/python benchmarks/bench.py --sizes 1000 --runs 3
 
-For each N it generates a synthetic repository (weekly issues of ten papers; Korean and
-English text of realistic length drawn from Zipf vocabularies, 1-4 tags, half with code
-links; see tests/synth.py), then prints medians over --runs of: cold full build, no-op
-rebuild, one-paper-edit rebuild (search updated); peak memory of digestgen and of Pagefind
-(each process's own peak: Pagefind indexes while digestgen renders, so both are held at once);
-pages per second; bytes written; search bundle size; and, in headless Chromium, the bytes of
-search data (index, fragments, filters, wasm; not scripts or styles) that a first search
-downloads, for a set of Korean and English queries, on the freshly indexed site and again
-after the edits (base plus delta). CI does not run it.
+For each N it generates a synthetic repository (weekly issues of ten papers; Korean and English
+text from open Zipf vocabularies that keep growing with the archive, compounds written with and
+without spaces, inflections, model names and numbers; see tests/synth.py) and prints, measured
+in the same run (medians over --runs):
+
+- digestgen: cold full build, no-op rebuild, one-paper edit (search updated);
+- Hugo + Pagefind on the same content: a minimal Hugo site generated from the same records
+  (each paper a page with its titles, tldr, summary, abstracts, authors and tags; each issue a
+  page with its intro), built by `hugo` (Debian's, or $HUGO), then the same Pagefind binary over
+  Hugo's output; and the ratio of the cold times;
+- peak memory of ALL processes of each (the sum of the resident sizes of the command and all its
+  descendants, sampled every 20 ms from /proc; forked workers' shared pages count once per process,
+  so this over-states rather than under-states);
+- distinct words of the content, and of digestgen's search index;
+- in headless Chromium, the bytes of search data (index, fragments, filters, WebAssembly; not
+  scripts or styles) that a first search downloads for five Korean and two English queries.
+
+The memory budget for indexing is the build's default (see digestgen/search.py) unless
+DIGESTGEN_SEARCH_MEMORY is set. CI does not run this.
 """
 
 from __future__ import annotations
@@ -24,40 +33,67 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import yaml
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
 import synth  # noqa: E402
 
-QUERIES = ["강화학습", "모델", "하이퍼파라미터가", "디바이스", "동역학", "reinforcement", "denoising"]
-DRIVER = (
-    "import resource, sys\n"
-    "from digestgen.cli import main\n"
-    "status = main(sys.argv[1:])\n"
-    "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-    "children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
-    "print(f'RSS {own} {children}', file=sys.stderr)\n"
-    "sys.exit(status)\n"
-)
+QUERIES = ["강화학습", "미세 조정", "하이퍼파라미터가", "디바이스", "동역학", "reinforcement", "denoising"]
+
+
+def _tree_rss(root: int) -> int:
+    """Resident KB of process `root` and all its descendants."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def measured(command: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
+    """Run `command`: wall seconds and peak RSS (MB) summed over it and all its descendants."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while process.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = process.communicate()
+    wall = time.perf_counter() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command[:3])} failed:\n{err[-3000:]}\n{out[-2000:]}")
+    return {"wall": wall, "rss": peak[0] / 1024}
 
 
 def build(root: Path) -> dict:
-    """One `digestgen build` in a fresh process: wall seconds and peak RSS (MB) of it and of Pagefind."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", DRIVER, "build", "--root", str(root), "--quiet"],
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"build failed:\n{done.stderr}")
-    own, children = next(line.split()[1:] for line in done.stderr.splitlines() if line.startswith("RSS "))
-    return {"wall": wall, "rss": int(own) / 1024, "pagefind_rss": int(children) / 1024}
-
-
-def folder_bytes(folder: Path) -> int:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    return measured([sys.executable, "-m", "digestgen", "build", "--root", str(root), "--quiet"])
 
 
 def cold(root: Path) -> None:
@@ -67,13 +103,64 @@ def cold(root: Path) -> None:
 
 def edit_one_paper(root: Path, round_: int) -> str:
     """Change one paper's summary; return a word that only the new text has."""
-    paper = sorted((root / "papers").glob("*.yaml"))[len(list((root / "papers").glob("*.yaml"))) // 2]
+    papers = sorted((root / "papers").glob("*.yaml"))
+    paper = papers[len(papers) // 2]
     word = f"벤치마크수정{round_}"
     text = paper.read_text(encoding="utf-8")
     marker = "summary:\n  ko: |\n"
     paper.write_text(text.replace(marker, f"{marker}    {word} 문장을 더했습니다.\n\n", 1), encoding="utf-8")
     return word
 
+
+# --- Hugo + Pagefind on the same content -------------------------------------------------------
+
+HUGO_LAYOUT = """<!doctype html>
+<html lang="ko"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>
+<body><nav><a href="/">home</a></nav>
+<main data-pagefind-body><h1>{{ .Title }}</h1>{{ .Content }}</main></body></html>
+"""
+
+
+def hugo_site(root: Path, target: Path) -> None:
+    """A minimal Hugo site with the same papers and issues as the repository at `root`."""
+    shutil.rmtree(target, ignore_errors=True)
+    (target / "layouts" / "_default").mkdir(parents=True)
+    (target / "content" / "papers").mkdir(parents=True)
+    (target / "content" / "issues").mkdir(parents=True)
+    (target / "hugo.toml").write_text('baseURL = "/"\nlanguageCode = "ko"\ntitle = "digest"\n'
+                                      'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n')
+    for name in ("single.html", "list.html"):
+        (target / "layouts" / "_default" / name).write_text(HUGO_LAYOUT)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    for path in (root / "papers").glob("*.yaml"):
+        record = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        title = " / ".join(record["title"].values())
+        parts = [record.get("tldr", {}).get("ko", ""), record["summary"].get("ko", "")]
+        parts += [record.get("abstract", {}).get(lang, "") for lang in ("ko", "en")]
+        parts += [", ".join(record.get("authors", [])), " ".join(f"#{t}" for t in record.get("tags", []))]
+        body = "\n\n".join(p for p in parts if p)
+        (target / "content" / "papers" / f"{path.stem}.md").write_text(
+            f"---\ntitle: {yaml.safe_dump(title, allow_unicode=True).strip()}\n---\n{body}\n", encoding="utf-8")
+    for path in (root / "digests").glob("*.md"):
+        intro = path.read_text(encoding="utf-8").split("---\n", 2)[2]
+        (target / "content" / "issues" / path.name).write_text(
+            f"---\ntitle: \"{path.stem}\"\n---\n{intro}", encoding="utf-8")
+
+
+def hugo_pagefind(root: Path, work: Path) -> dict:
+    """Hugo builds the site, then Pagefind indexes it: wall seconds and peak RSS of each step."""
+    from digestgen.search import executable
+
+    site = work / "hugo"
+    hugo_site(root, site)
+    hugo = measured([os.environ.get("HUGO", "hugo"), "--quiet", "--source", str(site)])
+    pagefind = measured([str(executable()), "--site", str(site / "public"), "--quiet"])
+    os.rename(site, work / f".hugo-old-{time.time_ns()}")  # removed at the end, not while timing
+    return {"wall": hugo["wall"] + pagefind["wall"], "rss": max(hugo["rss"], pagefind["rss"]),
+            "hugo": hugo["wall"], "pagefind": pagefind["wall"], "pagefind_rss": pagefind["rss"]}
+
+
+# --- search payload and index size --------------------------------------------------------------
 
 def payloads(site: Path, queries: list[str]) -> dict[str, int]:
     """Bytes of search data a fresh browser downloads for the first search of each query."""
@@ -115,6 +202,26 @@ def found(site: Path, word: str) -> bool:
         return "없습니다" not in status.inner_text()
 
 
+def index_words(root: Path) -> int:
+    """Distinct words digestgen gives Pagefind for the records and issues under `root` (search
+    tokens: stems, tails, ids; see digestgen/korean.py), without the titles as written."""
+    from digestgen.korean import index_tokens
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    words: set[str] = set()
+    for path in (root / "papers").glob("*.yaml"):
+        record = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+        texts = [t for key in ("title", "tldr", "summary", "abstract") for t in (record.get(key) or {}).values()]
+        words.update(index_tokens("\n".join(texts)))
+    for path in (root / "digests").glob("*.md"):
+        words.update(index_tokens(path.read_text(encoding="utf-8").split("---\n", 2)[2]))
+    return len(words)
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values)
 
@@ -122,50 +229,58 @@ def median(values: list[float]) -> float:
 def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     root = workdir / f"n{n}"
     if not (root / "papers").exists():
+        print(f"generating {n:,} papers …", file=sys.stderr, flush=True)
         synth.generate(root, n)
-    colds = []
-    for _ in range(runs):
+    vocabulary, words = synth.vocabulary(root), index_words(root)
+    print(f"\n## N = {n:,} papers ({n // 10:,} issues), {os.cpu_count()} cores, median of {runs}")
+    print(f"distinct words: content {vocabulary:,}; search tokens {words:,}", flush=True)
+    colds, hugos = [], []
+    for _ in range(runs):  # alternate, so that both see the same machine
         cold(root)
         colds.append(build(root))
+        print(f"  digestgen cold {colds[-1]['wall']:.2f} s, {colds[-1]['rss']:.0f} MB", flush=True)
+        hugos.append(hugo_pagefind(root, workdir))
+        print(f"  Hugo {hugos[-1]['hugo']:.2f} s + Pagefind {hugos[-1]['pagefind']:.2f} s, {hugos[-1]['rss']:.0f} MB",
+              flush=True)
     site = root / "site"
-    pages = sum(1 for _ in site.rglob("*.html"))
-    bundle = folder_bytes(site / "pagefind")
-    written = folder_bytes(site)
-    compact = payloads(site, QUERIES) if browser_checks else {}  # one bundle, as CI publishes it
+    bundle = site / "pagefind"
+    shards = 1 + len(list(bundle.glob("shard-*")))
+    compact = payloads(site, QUERIES) if browser_checks else {}
     noops = [build(root) for _ in range(runs)]
     edits, word = [], ""
     for round_ in range(runs):
         word = edit_one_paper(root, round_)
         edits.append(build(root))
-    wall = median([c["wall"] for c in colds])
-    print(f"\n## N = {n:,} papers ({n // 10:,} issues), {pages:,} HTML pages, {os.cpu_count()} cores, "
-          f"median of {runs}")
-    print(f"cold full build          {wall:8.2f} s   ({pages / wall:,.0f} pages/s; runs: "
-          + ", ".join(f"{c['wall']:.2f}" for c in colds) + ")")
-    print(f"peak RSS digestgen       {max(c['rss'] for c in colds):8.0f} MB")
-    print(f"peak RSS pagefind        {max(c['pagefind_rss'] for c in colds):8.0f} MB")
-    print(f"bytes written            {written / 1e6:8.1f} MB (search bundle {bundle / 1e6:.1f} MB)")
-    print(f"no-op rebuild            {median([b['wall'] for b in noops]):8.2f} s")
-    print(f"one-paper edit rebuild   {median([b['wall'] for b in edits]):8.2f} s")
-    delta = site / "pagefind/delta/fragment"
-    print("search after the edits   " + (f"the base and a delta of {len(list(delta.iterdir()))} page(s)"
-                                         if delta.is_dir() else "one bundle (the base was indexed again)"))
+    ours, theirs = median([c["wall"] for c in colds]), median([h["wall"] for h in hugos])
+    print(f"search bundle: {shards} shard(s), {folder_bytes(bundle) / 1e6:.1f} MB")
+    print(f"cold build, digestgen          {ours:8.2f} s   (runs: " + ", ".join(f"{c['wall']:.2f}" for c in colds) + ")")
+    print(f"cold build, Hugo + Pagefind    {theirs:8.2f} s   (runs: " + ", ".join(
+        f"{h['hugo']:.2f} + {h['pagefind']:.2f}" for h in hugos) + ")")
+    print(f"ratio digestgen / Hugo+Pagefind {ours / theirs:7.2f}")
+    print(f"peak RSS, all processes: digestgen {max(c['rss'] for c in colds):6.0f} MB;"
+          f" Hugo + Pagefind {max(h['rss'] for h in hugos):6.0f} MB")
+    print(f"no-op rebuild                  {median([b['wall'] for b in noops]):8.2f} s")
+    print(f"one-paper edit rebuild         {median([b['wall'] for b in edits]):8.2f} s"
+          f"   (peak RSS {max(b['rss'] for b in edits):.0f} MB)")
     if browser_checks:
-        print(f"edit reached the index   {found(site, word)}")
+        print(f"edit reached the index         {found(site, word)}")
         after = payloads(site, QUERIES)
-        print("first search payload      full index | with the delta")
+        print("first search payload            full index | with the delta")
         for query in QUERIES:
-            print(f"  '{query}'" + " " * max(1, 22 - len(query)) +
+            print(f"  '{query}'" + " " * max(1, 24 - len(query) * (2 if not query.isascii() else 1)) +
                   f"{compact[query] / 1024:8.1f} KB | {after[query] / 1024:8.1f} KB")
         for label, sizes in (("full index", compact), ("with delta", after)):
-            ko = [sizes[q] for q in QUERIES if not q.isascii()]
-            print(f"first Korean search ({label}) {max(ko) / 1024:8.1f} KB at most, {median(ko) / 1024:.1f} KB median")
+            print(f"first search ({label}): at most {max(sizes.values()) / 1024:.1f} KB,"
+                  f" median {median(list(sizes.values())) / 1024:.1f} KB")
+    sys.stdout.flush()
+    for old in workdir.glob(".hugo-old-*"):
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 20000])
+    parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep generated repositories here (default: a temp folder)")
     parser.add_argument("--no-browser", action="store_true", help="skip the payload measurement")
     args = parser.parse_args()

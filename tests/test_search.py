@@ -12,7 +12,7 @@ import pytest
 from browser import browser, serve
 from conftest import HERE, run_cli, tree
 from digestgen import build, config
-from digestgen.korean import index_tokens, stem
+from digestgen.korean import arxiv_token, index_tokens, stem
 from digestgen.render import renderer
 
 FIXTURE = HERE / "fixtures" / "search"
@@ -26,11 +26,63 @@ def test_stem(word, expected):
     assert stem(word) == expected
 
 
-def test_index_tokens_cover_compound_tails_and_glued_latin():
-    tokens = index_tokens("온디바이스 학습 동역학을 디노이징(denoising)으로 살핍니다")
-    assert {"디바이스", "역학", "denoising", "디노이징"} <= set(tokens)
-    assert "학습" not in tokens and "온디바이스" not in tokens  # words Pagefind already has
-    assert tokens == sorted(set(tokens))
+def test_index_tokens_are_stems_once_then_tails_and_ids():
+    tokens = index_tokens("온디바이스 학습을 하고 학습이 동역학을 디노이징(denoising)으로 Qwen2.5-7B를 "
+                          "[논문](https://arxiv.org/abs/2507.16075) arXiv:2504.13837v2 살핍니다")
+    words = tokens[:tokens.index("살핍니다") + 1]
+    assert words == ["온디바이스", "학습", "하고", "동역학", "디노이징", "denoising", "qwen2.5-7b", "논문",
+                     "arxiv:2504.13837v2", "살핍니다"]  # each once, in order, particles off, no URL
+    extra = tokens[len(words):]
+    assert {"디바이스", "역학", "arxivcfahbgahf", "arxivcfaebdidh"} <= set(extra) and extra == sorted(extra)
+    assert not set(extra) & set(words)
+
+
+@pytest.mark.parametrize("written", ["2507.16075", "arXiv:2507.16075", "2507.16075v2", "arxiv: 2507.16075v12",
+                                     "https://arxiv.org/abs/2507.16075", "https://arxiv.org/pdf/2507.16075v1"])
+def test_arxiv_ids_in_any_form_give_one_token(written):
+    assert arxiv_token(written) == "arxivcfahbgahf"
+    assert arxiv_token("hep-th/9901001v1") == "arxivhepthjjabaab" and arxiv_token("ondevice") == ""
+
+
+def test_plan_keeps_shards_within_the_budget_and_in_date_order(monkeypatch):
+    from digestgen import search
+
+    monkeypatch.delenv(search.SHARDS_ENV, raising=False)
+    docs = {f"papers/p{i:05d}/index.html": (b'<meta data-pagefind-sort="date[content]" content="2025-%02d-01">' % (1 + i % 12))
+            + b"x" * 16000 for i in range(11000)}
+    shards, parallel = search.plan(docs, 1536, cores=2)
+    biggest = max(search.estimate_mb(sum(len(docs[p]) for p in shard)) for shard in shards)
+    assert parallel * biggest <= 1536 and 1 < len(shards) <= search.MAX_SHARDS
+    # as few shards as fit the budget (each shard costs readers a chunk per query word)
+    total = sum(map(len, docs.values()))
+    assert search.estimate_mb(total // (len(shards) - 1)) > 1536
+    assert sorted(p for shard in shards for p in shard) == sorted(docs)
+    dates = [[search._order_key((p, docs[p]))[0] for p in shard] for shard in shards]
+    assert all(min(a) >= max(b) for a, b in zip(dates, dates[1:]))  # contiguous, newest shard first
+    few, parallel = search.plan(dict(list(docs.items())[:300]), 1536, cores=2)
+    assert len(few) == 1  # a small site is one bundle: the smallest first search
+    roomy, parallel = search.plan(docs, 20000, cores=2)
+    assert len(roomy) == 1 and parallel == 1  # memory to spare: one bundle, not one per core
+    tight, parallel = search.plan(docs, 600, cores=2)
+    assert parallel == 1 and len(tight) == 11
+
+
+def test_memory_budget_from_env_setting_or_machine(monkeypatch):
+    from digestgen import search
+
+    monkeypatch.setenv(search.MEMORY_ENV, "900")
+    assert search.memory_budget(2000) == 900
+    monkeypatch.delenv(search.MEMORY_ENV)
+    assert search.memory_budget(2000) == 2000
+    assert 256 <= search.memory_budget(0)
+    monkeypatch.setattr(search, "available_mb", lambda: 2000)
+    assert search.memory_budget(0) == 1000
+
+
+def test_search_memory_setting_is_checked(make_repo):
+    root = make_repo({"digestgen.toml": "search_memory = \"lots\"\n"})
+    done = run_cli("build", "--root", str(root))
+    assert done.returncode == 1 and "digestgen.toml:1:1: error: search_memory: expected a whole number" in done.stderr
 
 
 def test_search_documents_are_lean_nfd_and_pages_are_clean():
@@ -43,6 +95,8 @@ def test_search_documents_are_lean_nfd_and_pages_are_clean():
     assert unicodedata.is_normalized("NFD", nfd) and not unicodedata.is_normalized("NFC", nfd)
     doc = unicodedata.normalize("NFC", nfd)
     assert "디바이스" in doc and "data-pagefind-body" in doc and 'data-pagefind-filter="tag[content]"' in doc
+    assert "arxivcgabaaaab" in doc and "메모리 사용량을 줄이는" in doc  # the id token; the excerpt text
+    assert "메모리" in doc.split("data-pagefind-body")[1] and "사용량을" not in doc.split("data-pagefind-body")[1]
     assert "site-header" not in doc  # navigation is not indexed
     page = pages["papers/ondevice/index.html"].decode()
     assert "pagefind" not in page and "\u2042" not in page  # readers never see index-only tokens
@@ -285,3 +339,119 @@ def test_edits_found_through_the_delta_in_the_right_place(tmp_path, chromium):
     assert len(found) > 30 and weeks == sorted(weeks, reverse=True)  # the delta's page among the base's by date
     position = found.index(target)
     assert 0 < position < len(found) - 1
+
+
+# --- the query set: realistic papers, indexed in three shards, searched in Chromium -----------
+
+SET = HERE / "fixtures" / "search-set"
+TTD, RLVR, LORA, LIMA, ASR, ROBOT = ("papers/2507.16075", "papers/2504.13837", "papers/2506.01001",
+                                     "papers/2506.02002", "papers/2505.03003", "papers/2505.04004")
+GROK, HYPER, DISTILL, RM, LONG, VLM = ("papers/2504.05005", "papers/2504.06006", "papers/2503.07007",
+                                       "papers/2503.08008", "papers/2502.09009", "papers/2502.10010")
+REASONING_ISSUE = "issues/2026-01-05"
+
+# (kind, query, must be in the top ten, must come first (or None), must not be found)
+SEARCH_SET = [
+    ("exact word", "강화학습", [RLVR, REASONING_ISSUE], RLVR, [GROK, ASR]),
+    ("exact word", "양자화", [LORA, ASR], None, [ROBOT]),
+    ("exact word", "그로킹", [GROK], GROK, [HYPER, RLVR]),
+    ("exact word", "멀티모달", [VLM, "issues/2026-01-19"], None, [ROBOT]),
+    ("other particle", "하이퍼파라미터가", [HYPER, ASR], None, [RLVR]),
+    ("other particle", "동역학으로", [GROK], GROK, [RLVR]),
+    ("other particle", "에이전트는", [TTD], TTD, [LORA]),
+    ("other particle", "양자화를", [LORA, ASR], None, [GROK]),
+    ("other particle", "환각을", [VLM], VLM, [LONG]),
+    ("other particles, two words", "보상 모델이", [RM], RM, [GROK]),
+    ("compound tail", "디바이스", [ASR], ASR, [ROBOT]),
+    ("compound tail", "역학", [GROK], GROK, [RLVR]),
+    ("compound tail", "파라미터", [HYPER, ASR, LORA], None, [ROBOT]),
+    ("compound tail", "최적화", [RM], RM, [ROBOT]),
+    ("spacing: joined finds spaced", "강화학습", [RLVR, ROBOT], None, [GROK]),
+    ("spacing: spaced finds joined", "강화 학습", [RLVR, ROBOT], None, [ASR]),
+    ("spacing: joined finds spaced", "미세조정", [LIMA, LORA], None, [GROK, ROBOT]),
+    ("spacing: spaced finds joined", "미세 조정", [LORA, LIMA], None, [GROK, ROBOT]),
+    ("spacing: joined finds spaced", "언어모델", [LONG, LORA], None, [ROBOT]),
+    ("spacing: spaced finds joined", "언어 모델", [LONG, LORA], None, [ROBOT]),
+    ("English word", "diffusion", [ROBOT, TTD], None, [ASR]),
+    ("English in Korean parentheses", "denoising", [TTD], TTD, [ROBOT]),
+    ("English inflection", "models", [ROBOT, LONG], None, []),
+    ("English inflection", "quantized", [LORA, ASR], None, [ROBOT]),
+    ("English inflection", "distilling", [DISTILL], DISTILL, [ROBOT]),
+    ("English inflection", "rewards", [RLVR, RM], None, [ROBOT]),
+    ("English inflection", "hallucinations", [VLM], VLM, [LONG]),
+    ("English inflection", "trained", [ROBOT, LORA], None, []),
+    ("cross-language", "reinforcement", [RLVR], RLVR, [ASR]),
+    ("cross-language", "증류", [DISTILL, REASONING_ISSUE], None, [ROBOT]),
+    ("cross-language", "distillation", [DISTILL], DISTILL, [ROBOT]),
+    ("cross-language", "음성 인식", [ASR], ASR, [ROBOT]),
+    ("cross-language", "speech recognition", [ASR], ASR, [ROBOT]),
+    ("Latin term in Korean text", "LoRA", [LORA], LORA, [ROBOT]),
+    ("model name with a particle", "Qwen2.5-7B를", [DISTILL], DISTILL, [ROBOT]),
+    ("title (Korean)", "검증 가능한 보상을 쓰는 강화학습은 추론 능력을 새로 만드는가", [RLVR], RLVR, []),
+    ("title (English)", "Lost in the Middle of Long Contexts", [LONG], LONG, []),
+    ("title (English)", "Diffusion Policies for Robot Manipulation", [ROBOT], ROBOT, []),
+    ("arXiv id", "2507.16075", [TTD], TTD, [RLVR, ROBOT]),
+    ("arXiv id with prefix", "arXiv:2507.16075", [TTD], TTD, [RLVR, ROBOT]),
+    ("arXiv id with version", "2507.16075v2", [TTD], TTD, [RLVR, ROBOT]),
+    ("arXiv URL", "https://arxiv.org/abs/2504.13837", [RLVR], RLVR, [TTD]),
+    ("arXiv id from the paper link only", "2506.01001", [LORA], LORA, [LIMA]),
+    ("author", "Jiwon Park", [ASR], ASR, [ROBOT]),
+    ("author", "Schulman", [RM], RM, [ROBOT]),
+    ("two words", "로봇 조작", [ROBOT], ROBOT, [RLVR]),
+    ("two words", "긴 문맥", [LONG], LONG, [ROBOT]),
+    ("issue intro", "증류로", [REASONING_ISSUE], None, [ROBOT]),
+]
+
+
+@pytest.fixture(scope="module")
+def sharded_site(tmp_path_factory):
+    """The query-set fixture, indexed in three shards (as a large archive would be)."""
+    import os
+
+    target = tmp_path_factory.mktemp("search-set") / "site"
+    done = run_cli("build", "--root", str(SET), "--out", str(target), env={**os.environ, "DIGESTGEN_SEARCH_SHARDS": "3"})
+    assert done.returncode == 0, done.stderr
+    return target
+
+
+@pytest.fixture(scope="module")
+def set_server(sharded_site):
+    with serve(sharded_site) as base:
+        yield base
+
+
+def test_shards_are_bundles_without_their_own_runtime(sharded_site):
+    bundle = sharded_site / "pagefind"
+    assert sorted(p.name for p in bundle.glob("shard-*")) == ["shard-1", "shard-2"]
+    for shard in bundle.glob("shard-*"):
+        assert list(shard.glob("*.pf_meta")) and list(shard.glob("index/*"))
+        assert not list(shard.glob("*.js")) and not list(shard.glob("wasm.*"))
+    page = (sharded_site / "search" / "index.html").read_text()
+    assert 'data-shards="[&#34;shard-1&#34;, &#34;shard-2&#34;]"' in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind,query,expected,first,absent", SEARCH_SET, ids=[f"{q[0]}: {q[1]}" for q in SEARCH_SET])
+def test_search_set(set_server, chromium, kind, query, expected, first, absent):
+    from urllib.parse import quote
+
+    page = chromium.new_page()
+    page.goto(f"{set_server}search/?q={quote(query)}")
+    found = result_ids(page)
+    page.close()
+    assert set(expected) <= set(found[:10]), found
+    assert first is None or found[0] == first, found
+    assert not set(absent) & set(found), found
+
+
+@pytest.mark.browser
+def test_newest_first_across_shards(set_server, chromium):
+    page = chromium.new_page()
+    page.goto(f"{set_server}search/?q=모델&sort=date")
+    found = result_ids(page, want=100)
+    weeks = page.locator(".result-week").all_inner_texts()
+    page.goto(f"{set_server}search/?q=모델")
+    relevance = result_ids(page, want=100)
+    page.close()
+    assert len(found) >= 8 and sorted(found) == sorted(relevance)  # the same pages, once each
+    assert weeks == sorted(weeks, reverse=True) and len(set(weeks)) == 3  # newest week first, all shards

@@ -221,7 +221,8 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
                                    {path: file.data for path, file in documents.new.items()},
-                                   render=render_documents, full=plan.options.full_index)
+                                   render=render_documents, full=plan.options.full_index,
+                                   memory=plan.settings.search_memory)
     if indexer.segments.rebuilt:
         say("indexing the search documents (in the background)")
     return indexer

@@ -26,6 +26,7 @@ class Settings:
     issue_title: str = "이번 주에 살펴볼 만한 AI/ML 논문 모음"
     editors: tuple[str, ...] = ()
     recent_issues: int = 10
+    search_memory: int = 0  # MB the search indexing may use at once; 0: chosen from the machine (see search.memory_budget)
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
     week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)
@@ -131,7 +132,7 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
 def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
     values: dict = {}
     errors: list[SourceError] = []
-    known = list(_STRINGS) + ["editors", "recent_issues", "extra_fields", "week_start", "discourse", "tags"]
+    known = list(_STRINGS) + ["editors", "recent_issues", "search_memory", "extra_fields", "week_start", "discourse", "tags"]
 
     def fail(key: str, message: str) -> None:
         errors.append(SourceError(SETTINGS_FILE, _key_line(text, key), 1, f"{key}: {message}"))
@@ -158,6 +159,11 @@ def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
             else:
                 fail(key, f"expected a day of the week like \"monday\", got {value!r}"
                      f"{suggest(str(value).lower(), list(WEEKDAYS))}")
+        elif key == "search_memory":
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                values["search_memory"] = value
+            else:
+                fail(key, f"expected a whole number of megabytes, got {describe(value)}")
         elif key == "extra_fields":
             if not isinstance(value, dict):
                 fail(key, "expected a table with 'paper' and/or 'issue' lists")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from digestgen.content import Content, Issue, Paper
-from digestgen.korean import index_tokens
+from digestgen.korean import arxiv_token, index_tokens
 from digestgen.markup import render, render_inline
 
 
@@ -82,10 +82,16 @@ class PaperView:
 
     @property
     def search_tokens(self) -> str:
-        """Index-only tokens (stems, compound tails) for Pagefind; never shown to readers."""
+        """What Pagefind indexes of the texts (stems, compound tails; see `korean.index_tokens`)."""
         p = self.paper
         texts = [*p.title.values(), *p.tldr.values(), *p.summary.values(), *p.abstract.values()]
         return " ".join(index_tokens("\n".join(texts)))
+
+    @property
+    def search_ids(self) -> str:
+        """The paper's arXiv id as one search token (from `arxiv`, its id or its paper link), or ''."""
+        p = self.paper
+        return next(filter(None, map(arxiv_token, (p.arxiv or "", p.id, *p.links.values()))), "")
 
     @property
     def date(self):
@@ -108,7 +114,7 @@ class IssueView:
 
     @property
     def search_tokens(self) -> str:
-        """Index-only tokens for the intro and title."""
+        """What Pagefind indexes of the intro (see `korean.index_tokens`)."""
         return " ".join(index_tokens(self.issue.title + "\n" + self.issue.intro))
 
 

@@ -1,14 +1,20 @@
-"""Korean for search: strip particles and endings, and derive index-only tokens.
+"""Korean (and English) for search: the tokens Pagefind indexes, and the same rules for queries.
 
-Pagefind splits Korean on spaces and matches word prefixes, so `하이퍼파라미터가` does not
-find `하이퍼파라미터를`, and `디바이스` does not find `온디바이스`. We close the gap on both sides:
+Pagefind splits text on spaces and matches word prefixes, so `하이퍼파라미터가` does not find
+`하이퍼파라미터를`, and `디바이스` does not find `온디바이스`. And every surface form of a word
+(`모델이`, `모델을`, `모델의` …) is a word of its own in the index, which is most of what makes a
+Korean index large and slow to build. So the search documents hold, instead of the readable text,
+its *tokens* (`index_tokens`):
 
-- at index time, each page gets extra tokens that readers never see: the tails of compound
-  stems (`온디바이스를` -> `디바이스`, `바이스`) and Latin terms glued to Hangul
-  (`디노이징(denoising)은` -> `denoising`). Stems themselves need no token: a stripped query
-  (`하이퍼파라미터`) already prefix-matches the word in the text (`하이퍼파라미터를`);
-- at query time, the search page strips the same particles from each Hangul query word
-  (the list is written into the site from `PARTICLES` below, so both sides agree).
+- each Hangul word stemmed (particles and common endings stripped; `PARTICLES`), each other word
+  lower-cased; mixed words are split (`디노이징(denoising)은` -> `디노이징`, `denoising`);
+- after them, once per document, the tails of compound stems (`온디바이스` -> `디바이스`, `바이스`),
+  so that a part of a compound finds it, and `미세 조정` (both parts) finds `미세조정`;
+- arXiv ids as one token each (`arxiv_token`: `2507.16075`, `arXiv:2507.16075v2` -> `arxiv250716075`).
+
+At query time the search page applies the same rules (the particle list is written into the site
+from `PARTICLES`, so both sides agree), rewrites arXiv ids the same way, and searches a long
+Korean word also split in two (`미세조정` -> `미세 조정`), which finds the spaced spelling.
 """
 
 from __future__ import annotations
@@ -34,9 +40,13 @@ MIN_TAIL = 2  # shortest compound tail that is indexed
 MAX_WORD = 12  # longer runs are not split into tails (URLs, runs without spaces)
 
 _PARTICLE_SET = frozenset(PARTICLES)
+ARXIV = re.compile(r"(?i)(?:arxiv:\s*|arxiv\.org/(?:abs|pdf)/)?\b((?:[0-9]{4}\.[0-9]{4,5})|(?:[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/[0-9]{7}))(?:v[0-9]+)?\b")
+_DIGITS = str.maketrans("0123456789", "abcdefghij")
+_SPLIT = re.compile(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+")
+_TRIM = "\"'()[]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026"
+_LINK = re.compile(r"\]\([^)\s]*\)|https?://\S+|<[^>]*>")
 _LONGEST = max(map(len, PARTICLES))
 _HANGUL = "\uac00-\ud7a3"
-_RUN = re.compile(rf"[{_HANGUL}]+|[A-Za-z][A-Za-z0-9]*(?:[-'][A-Za-z0-9]+)*|[0-9]+(?:\.[0-9]+)*")
 _IS_HANGUL = re.compile(rf"^[{_HANGUL}]+$")
 
 
@@ -51,31 +61,53 @@ def stem(word: str) -> str:
     return word
 
 
+def arxiv_token(identifier: str) -> str:
+    """The one index token for an arXiv id in any common form, or '' (`2507.16075v2` ->
+    `arxivcfahbgahf`): letters only, digits written as a-j, because Pagefind also indexes the
+    parts of a word that mixes letters and digits, and those would match other papers' ids."""
+    found = ARXIV.search(identifier or "")
+    return "arxiv" + re.sub(r"[^a-z]", "", found.group(1).lower().translate(_DIGITS)) if found else ""
+
+
 @lru_cache(maxsize=262144)
-def _chunk_tokens(chunk: str) -> tuple[str, ...]:
-    """Index-only tokens of one space-separated chunk of text."""
-    tokens = []
-    runs = _RUN.findall(chunk)
-    mixed = len(runs) > 1 or (runs and runs[0] != chunk)
-    for run in runs:
-        if not _IS_HANGUL.match(run):
-            if mixed:
-                tokens.append(run.lower())  # `(denoising)` inside a Korean chunk
-            continue
-        if len(run) < MIN_STEM:
-            continue  # a lone particle after a Latin term: `LLM의`
-        base = stem(run)
-        if mixed and base != chunk:
-            tokens.append(base)  # `디노이징(denoising)을`: Pagefind would keep it glued
-        if len(base) <= MAX_WORD:
-            tokens.extend(base[start:] for start in range(1, len(base) - MIN_TAIL + 1))
-    return tuple(tokens)
+def _words(chunk: str) -> tuple[str, ...]:
+    """The searchable words of one space-separated chunk: Hangul runs stemmed, the rest lower-cased
+    and trimmed of punctuation; a lone particle after a Latin term (`LLM의`) is dropped."""
+    words = []
+    for run in _SPLIT.findall(chunk):
+        if _IS_HANGUL.match(run):
+            if words and run in _PARTICLE_SET:
+                continue
+            words.append(stem(run))
+        else:
+            run = run.strip(_TRIM).lower()
+            if run and any(c.isalnum() for c in run):
+                words.append(run)
+    return tuple(words)
 
 
 def index_tokens(text: str) -> list[str]:
-    """The extra tokens for `text` that Pagefind's own splitting would miss, sorted and unique."""
-    tokens: set[str] = set()
-    for chunk in set(text.split()):
-        tokens.update(_chunk_tokens(chunk))
-    return sorted(tokens)
+    """What Pagefind indexes for `text`: each of its words once, in order of first use (see
+    `_words`), then the compound tails of its Hangul stems and the arXiv ids it mentions (see the
+    module docstring). Once each: a page's index entries and Pagefind's memory grow with its
+    distinct words, and a repeated word would only make the fragment a first search loads bigger."""
+    words: dict[str, None] = {}
+    extra: set[str] = set()
+    for chunk in _LINK.sub(" ", text).split():
+        for word in _words(chunk):
+            words.setdefault(word)
+    extra.update(_tails(words))
+    extra.update(arxiv_token(m.group(0)) for m in ARXIV.finditer(text))
+    return list(words) + sorted(extra - words.keys())
+
+
+@lru_cache(maxsize=262144)
+def _tails_of(word: str) -> tuple[str, ...]:
+    if not _IS_HANGUL.match(word) or len(word) > MAX_WORD:
+        return ()
+    return tuple(word[start:] for start in range(1, len(word) - MIN_TAIL + 1))
+
+
+def _tails(words) -> list[str]:
+    return [tail for word in words for tail in _tails_of(word)]
 

@@ -1,8 +1,11 @@
 """Search: Pagefind indexes lean search documents, written beside the site and never published.
 
-Each paper and issue gets a small document at the same path as its page, holding only what
-readers search (titles, tldr, summary, abstracts, authors, tags; an issue's title and intro)
-plus index-only Korean tokens after a sentinel (see `korean`). Documents are NFD-normalized:
+Each paper and issue gets a small document at the same path as its page, holding what readers
+search as search tokens (titles, tldr, summary, abstracts, authors, tags, the arXiv id; an
+issue's title and intro; see `korean`) and, as metadata, the text that result excerpts are cut
+from. The documents are indexed in *shards*, each a Pagefind bundle of a contiguous range of
+dates, several at once within a memory budget (see `plan` and `memory_budget`); the search page
+merges them in the browser. Documents are NFD-normalized:
 Pagefind 1.5 files every precomposed Hangul word as a "diacritic variant" of its NFD form and
 does not count variants when it splits the index into chunks, so NFC Korean text ends up in one
 chunk that a first search downloads whole (6.8 MB at 10,000 papers). In NFD the words are their
@@ -18,9 +21,12 @@ import json
 import os
 import re
 import shutil
+import math
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +39,76 @@ from digestgen.errors import BuildError
 from digestgen.output import write_tree
 
 BUNDLE_DIR = "pagefind"
+SHARD_DIR = "shard-{}"  # shard i > 0 of the base, inside the base folder (shard 0 is the base folder)
+# A Pagefind 1.5 process peaks at about PEAK_MB plus PEAK_PER_BYTE times the bytes of the
+# documents it indexes (measured on the benchmark corpus; memory grows linearly with the documents).
+PEAK_MB = 100
+PEAK_PER_BYTE = 31
+MIN_SHARD_DOCS = 500  # fewer documents per shard are not worth a process
+MAX_SHARDS = 12  # each shard adds its own index chunk per query word to a first search
+MEMORY_ENV = "DIGESTGEN_SEARCH_MEMORY"
+SHARDS_ENV = "DIGESTGEN_SEARCH_SHARDS"  # a fixed number of shards (tests, measurements)
+
+
+def available_mb() -> int:
+    """MemAvailable from /proc/meminfo, in MB (4096 where it cannot be read)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) // 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 4096
+
+
+def memory_budget(setting: int = 0) -> int:
+    """MB that Pagefind's processes may use at once: $DIGESTGEN_SEARCH_MEMORY, else the
+    `search_memory` setting, else half of the memory available now."""
+    value = os.environ.get(MEMORY_ENV, "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if setting > 0:
+        return setting
+    return max(256, available_mb() // 2)
+
+
+def estimate_mb(size: int) -> float:
+    """Pagefind's estimated peak RSS for documents of `size` bytes."""
+    return PEAK_MB + PEAK_PER_BYTE * size / 2**20
+
+
+def _order_key(item: tuple[str, bytes]):
+    found = _DATE.search(item[1])
+    return (found.group(1).decode() if found else "", item[0])
+
+
+def plan(documents: dict[str, bytes], budget: int, cores: int | None = None) -> tuple[list[list[str]], int]:
+    """Split documents into shards and say how many to index at once.
+
+    Shards are contiguous ranges of dates, newest first, of (nearly) equal size. Every shard adds
+    its own index chunk per query word to a reader's first search, so there are as few as let one
+    shard be indexed within `budget` (estimated with `estimate_mb`): readers' payload first, then
+    memory, then using every core. Never more than MAX_SHARDS nor fewer than MIN_SHARD_DOCS
+    documents each. Returns (the shards as lists of paths, how many Pagefind processes may run
+    at once within the budget).
+    """
+    cores = cores or os.cpu_count() or 1
+    total = sum(map(len, documents.values()))
+    count = math.ceil((estimate_mb(total) - PEAK_MB) / max(1.0, budget - PEAK_MB))
+    count = max(1, min(count, MAX_SHARDS, len(documents) // MIN_SHARD_DOCS))
+    forced = os.environ.get(SHARDS_ENV, "").strip()
+    if forced.isdigit() and int(forced) > 0:
+        count = int(forced)
+    ordered = [path for path, _ in sorted(documents.items(), key=_order_key, reverse=True)]
+    shards = [ordered[len(ordered) * i // count:len(ordered) * (i + 1) // count] for i in range(count)]
+    shards = [shard for shard in shards if shard] or [[]]
+    biggest = max(estimate_mb(sum(len(documents[p]) for p in shard)) for shard in shards)
+    return shards, max(1, min(cores, len(shards), int(budget // biggest)))
+
+
+def _mark(document: bytes, part: str) -> bytes:
+    """Add the `part` filter (the shard a page is in), which the search page uses to sort by date."""
+    return document.replace(b"</head>", f'<meta data-pagefind-filter="part[content]" content="{part}">\n</head>'.encode(), 1)
 
 
 def executable() -> Path:
@@ -147,7 +223,8 @@ def page_url(path: str) -> str:
 def page_ids(bundle: Path) -> dict[str, str]:
     """{Pagefind URL: page id} of a bundle, read from its fragment files."""
     ids = {}
-    for fragment in (bundle / "fragment").glob("*.pf_fragment"):
+    fragments = [*bundle.glob("fragment/*.pf_fragment"), *bundle.glob("shard-*/fragment/*.pf_fragment")]
+    for fragment in fragments:
         data = gzip.decompress(fragment.read_bytes()).removeprefix(HEADER)  # signature, then JSON
         ids[json.loads(data)["url"]] = fragment.name.removesuffix(".pf_fragment")
     return ids
@@ -162,24 +239,33 @@ class Segments:
     delta_dates: dict[str, str] = field(default_factory=dict)  # delta page id -> ISO date, for date sort
     rebuilt: bool = True  # the base was indexed by this build (False: kept from the previous one)
     delta_documents: int = 0
+    shards: list[str] = field(default_factory=list)  # folders of the base's other shards, newest first
+    parallel: int = 1  # shards indexed at once by this build
 
 
 class Indexer:
     """Indexes a build's search documents in the background while the pages are rendered.
 
-    `start` picks a full index or a delta against the base in `out`, and starts Pagefind;
+    `start` picks a full index or a delta against the base in `out`, and starts Pagefind (a full
+    index: one process per shard, as many at once as the memory budget allows, see `plan`);
     `wait` returns the `Segments` for the search page; `install(staging)` puts the bundle into
     the new site, and `commit(root)` records the base's state once that site is published.
     """
 
     def __init__(self, root: Path, out: Path, hashes: dict[str, str], documents: dict[str, bytes],
-                 render=None, full: bool = False):
+                 render=None, full: bool = False, memory: int = 0):
         """`hashes`: every search document's `cache.content_hash`; `documents`: the bytes at hand (of the
-        changed ones, at least); `render(paths)` gives the bytes of others when they are needed."""
+        changed ones, at least); `render(paths)` gives the bytes of others when they are needed;
+        `memory`: the `search_memory` setting (see `memory_budget`)."""
         self.root, self.out, self.hashes, self.documents = root, out, hashes, documents
         self.render = render or (lambda paths: {})
+        self.budget = memory_budget(memory)
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
-        self.process: subprocess.Popen | None = None
+        self.jobs: list[tuple[Path, Path]] = []  # (documents folder, bundle folder) of each process
+        self.running: list[subprocess.Popen] = []
+        self.failed: list[str] = []
+        self.thread: threading.Thread | None = None
+        self.stop = threading.Event()
         self.state: dict | None = None  # a new base's state, saved by `commit`
         self.old: dict = {}  # the kept base's state
         self.changed: list[str] = []
@@ -196,8 +282,9 @@ class Indexer:
                 self.changed, self.removed = changed, removed
                 self.segments.rebuilt = False
                 self.segments.delta_documents = len(changed)
+                self.segments.shards = _shards(base)
                 if changed:
-                    self._start(self._documents(changed), self.scratch / DELTA_DIR)
+                    self._start(self._documents(changed), self.scratch / DELTA_DIR, delta=True)
                 return
         self.base = None
         self._start(self._documents(list(hashes)), self.scratch / BUNDLE_DIR)
@@ -208,27 +295,78 @@ class Indexer:
             self.documents.update(self.render(missing))
         return {p: self.documents[p] for p in paths}
 
-    def _start(self, documents: dict[str, bytes], bundle: Path) -> None:
+    def _start(self, documents: dict[str, bytes], bundle: Path, delta: bool = False) -> None:
+        """Write the documents in shards and start indexing them in a background thread."""
         self.bundle = bundle
-        write_tree(self.scratch / "docs", documents)
-        self.process = _run(self.scratch / "docs", bundle)
+        if delta:
+            shards, parallel = [sorted(documents)], 1
+        else:
+            shards, parallel = plan(documents, self.budget)
+        self.segments.parallel = parallel
+        self.jobs = []
+        for number, paths in enumerate(shards):
+            folder = self.scratch / f"docs-{number}"
+            part = "delta" if delta else str(number)
+            write_tree(folder, {p: _mark(documents[p], part) for p in paths})
+            self.jobs.append((folder, self.scratch / f"bundle-{number}"))
+        self.thread = threading.Thread(target=self._index, args=(parallel,), daemon=True)
+        self.thread.start()
+
+    def _index(self, parallel: int) -> None:
+        """Run Pagefind on each shard, `parallel` at a time (in the background thread)."""
+        waiting = list(self.jobs)
+        active: list[tuple[subprocess.Popen, Path, Path]] = []
+        while (waiting or active) and not self.stop.is_set():
+            while waiting and len(active) < parallel:
+                folder, bundle = waiting.pop(0)
+                try:
+                    process = _run(folder, bundle)
+                except (BuildError, OSError) as exc:
+                    self.failed.append(str(exc))
+                    self.stop.set()
+                    break
+                self.running.append(process)
+                active.append((process, folder, bundle))
+            for item in list(active):
+                process, folder, bundle = item
+                if process.poll() is not None:
+                    active.remove(item)
+                    try:
+                        _finish(process, folder, bundle)
+                    except BuildError as exc:
+                        self.failed.append(str(exc))
+                        self.stop.set()
+                    shutil.rmtree(folder, ignore_errors=True)
+            time.sleep(0.02)
+
+    def _join(self) -> None:
+        """Wait for every shard; put shard 0 at `self.bundle` and the others in it (`shard-N/`)."""
+        self.thread.join()
+        if self.failed:
+            raise BuildError(self.failed[0])
+        first = self.jobs[0][1]
+        os.rename(first, self.bundle)
+        for number, (_, bundle) in enumerate(self.jobs[1:], 1):
+            _drop_runtime(bundle)  # shard 0's scripts and WebAssembly serve every shard
+            os.rename(bundle, self.bundle / SHARD_DIR.format(number))
 
     def wait(self) -> Segments:
-        if self.process is not None:
-            _finish(self.process, self.scratch / "docs", self.bundle)
-            shutil.rmtree(self.scratch / "docs", ignore_errors=True)
+        if self.thread is not None:
+            self._join()
             if self.base is not None and _version(self.bundle) != _version(self.base):
                 # another Pagefind wrote the base: the two would not merge, so index everything
                 self.base, self.segments = None, Segments()
+                shutil.rmtree(self.bundle, ignore_errors=True)
                 self._start(self._documents(list(self.hashes)), self.scratch / BUNDLE_DIR)
                 return self.wait()
         if self.base is None:  # a new base: remember each page's id
             ids = page_ids(self.bundle)
+            self.segments.shards = _shards(self.bundle)
             self.state = {"entry": (self.bundle / "pagefind-entry.json").read_text(),
                           "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()}}
             return self.segments
         old_ids = {p: self.old["docs"][p][1] for p in self.changed + self.removed if p in self.old["docs"]}
-        delta_ids = page_ids(self.bundle) if self.process is not None else {}
+        delta_ids = page_ids(self.bundle) if self.thread is not None else {}
         for path in self.changed:
             page = delta_ids.get(page_url(path))
             if page is not None:
@@ -264,9 +402,7 @@ class Indexer:
 
     def _install_delta(self, target: Path) -> None:
         if self.segments.delta:
-            for extra in self.bundle.iterdir():  # the base's scripts and WebAssembly serve the delta too
-                if extra.is_file() and extra.suffix in (".js", ".css") or extra.name.startswith("wasm."):
-                    extra.unlink()
+            _drop_runtime(self.bundle)  # the base's scripts and WebAssembly serve the delta too
             os.rename(self.bundle, target / DELTA_DIR)
 
     def commit(self) -> None:
@@ -275,10 +411,27 @@ class Indexer:
             _save_state(self.root, self.out, self.state)
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join()
+        for process in self.running:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _drop_runtime(bundle: Path) -> None:
+    """Remove a bundle's copies of Pagefind's scripts, styles and WebAssembly."""
+    for extra in bundle.iterdir():
+        if extra.is_file() and extra.suffix in (".js", ".css") or extra.name.startswith("wasm."):
+            extra.unlink()
+
+
+def _shards(base: Path) -> list[str]:
+    """The shard folders inside a base bundle, in order (newest dates first)."""
+    found = [p.name for p in base.glob("shard-*") if p.is_dir()] if base.is_dir() else []
+    return sorted(found, key=lambda name: int(name.removeprefix("shard-")))
 
 
 def _version(bundle: Path) -> str | None:

@@ -1,11 +1,18 @@
 /* digestgen search page, on Pagefind's JS API.
 
-   - Korean queries: particles are stripped from each Hangul word (the list comes from the
-     build, so index and query agree); Pagefind then matches word prefixes.
+   - Queries get the rules the index was built with (digestgen/korean.py): particles are stripped
+     from each Hangul word (the list comes from the build, so index and query agree), mixed words
+     are split (`Qwen2.5-7B를` -> `qwen2.5-7b`), English words lose an inflection (`models` ->
+     `model`; Pagefind then matches word prefixes), and an arXiv id in any form (`arXiv:2507.16075v2`)
+     becomes the one token the paper's id was indexed as. A long Korean word is also searched split
+     in two (`미세조정` -> `미세 조정`), which finds the spelling with a space.
+   - The index is in shards (contiguous date ranges, newest first; see digestgen/search.py), merged
+     with mergeIndex. Relevance order is Pagefind's; for 최신순 each shard is searched on its own
+     (the `part` filter) and the shards' date-ordered results are merged by date.
    - Filters are fetched only when the reader opens the filter panel (or a link names one):
      Pagefind's bundled UIs fetch every filter file before the first search.
    - Search documents are NFD (see digestgen/search.py); everything shown is turned back to NFC,
-     and excerpts come from the readable text only (before the index-only sentinel).
+     and excerpts are cut from the `text` metadata (the readable text; the indexed body is tokens).
    - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form.
    - After an incremental build the bundle has a delta (pages changed since the base was indexed,
      see digestgen/search.py): it is merged in, the base's results for those pages are dropped,
@@ -34,6 +41,10 @@
   var VALUE_NAMES = { code: { yes: "코드 공개" }, tag: JSON.parse(root.dataset.tagLabels || "{}") };
   var KIND_NAMES = { paper: "논문", issue: "호 소개" };
   var DELTA = root.dataset.delta || "";
+  var SHARDS = JSON.parse(root.dataset.shards || "[]");
+  var ARXIV = /(?:arxiv:\s*|arxiv\.org\/(?:abs|pdf)\/)?\b([0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?\/[0-9]{7})(?:v[0-9]+)?\b/gi;
+  var TRIM = /^[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+|[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+$/g;
+  var EN_SUFFIXES = ["ations", "ation", "ings", "ing", "ed", "es", "s"];
   var DELTA_DATES = JSON.parse(root.dataset.deltaDates || "{}");
   var SUPERSEDED = {};
   JSON.parse(root.dataset.superseded || "[]").forEach(function (id) { SUPERSEDED[id] = true; });
@@ -58,12 +69,74 @@
     return word;
   }
 
+  function englishStem(word) {
+    if (!/^[a-z]+$/.test(word) || word.length < 5) return word;
+    for (var i = 0; i < EN_SUFFIXES.length; i++) {
+      var suffix = EN_SUFFIXES[i];
+      if (word.slice(-suffix.length) === suffix && word.length - suffix.length >= 4 &&
+          !(suffix === "s" && /(ss|us|is)$/.test(word))) return word.slice(0, -suffix.length);
+    }
+    return word;
+  }
+
+  /* The words of one query word, as korean.py's `_words` makes them for the index. */
+  function words(chunk) {
+    var out = [];
+    (chunk.match(/[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+/g) || []).forEach(function (run) {
+      if (HANGUL.test(run)) {
+        if (out.length && PARTICLES.indexOf(run) >= 0) return;
+        out.push(stem(run));
+      } else {
+        run = run.replace(TRIM, "").toLowerCase();
+        if (/[0-9a-z\u00c0-\uffff]/.test(run)) out.push(englishStem(run));
+      }
+    });
+    return out;
+  }
+
+  /* The query as Pagefind terms: [the query, and spellings with a long Korean word split in two]. */
   function processTerm(query) {
-    var words = nfc(query).split(/\s+/).map(function (w) {
-      return stem(w.replace(/^[.,!?;:"'()[\]{}]+|[.,!?;:"'()[\]{}]+$/g, ""));
-    }).filter(Boolean);
-    terms = words.map(function (w) { return w.toLowerCase(); });
-    return words.join(" ");
+    var text = nfc(query).replace(/https?:\/\/(?:www\.|export\.)?(?=arxiv\.org\/)/gi, "").replace(ARXIV, function (match, id) {
+      return " arxiv" + id.toLowerCase().replace(/[0-9]/g, function (d) { return "abcdefghij"[d]; })
+        .replace(/[^a-z]/g, "") + " ";
+    });
+    var list = [];
+    text.split(/\s+/).forEach(function (chunk) {
+      if (/^arxiv[a-j]{6,}$/.test(chunk)) list.push(chunk);
+      else list = list.concat(words(chunk));
+    });
+    terms = list.filter(function (w) { return !/^arxiv[a-j]{6,}$/.test(w); });
+    var ids = list.filter(function (w) { return /^arxiv[a-j]{6,}$/.test(w); });
+    // An id is searched on its own and exactly: Pagefind answers a word it does not have with
+    // words that share a shorter prefix (`a`), which would bring other papers.
+    if (ids.length) return [{ term: '"' + ids[0] + '"', parts: [] }];
+    var variants = [{ term: list.join(" "), parts: [] }];
+    list.forEach(function (word, at) {
+      if (!HANGUL.test(word) || word.length < 4 || word.length > 6) return;
+      for (var cut = 2; cut <= word.length - 2; cut++) {
+        var parts = [word.slice(0, cut), word.slice(cut)];
+        variants.push({ term: list.slice(0, at).concat(parts, list.slice(at + 1)).join(" "), parts: parts });
+      }
+    });
+    return variants.filter(function (v) { return v.term; });
+  }
+
+  /* The spellings worth searching, each with the parts of the index (`part` filter values) it
+     may search: Pagefind drops a word that matches nothing in a shard and searches that shard for
+     the other words alone, so a split spelling is searched only in shards that have both parts. */
+  function spellings(pf, variants) {
+    var everywhere = { any: PARTS };
+    return Promise.all(variants.map(function (v) {
+      if (!v.parts.length) return { term: v.term, parts: null };
+      return Promise.all(v.parts.map(function (part) {
+        return pf.search(part, { filters: { part: everywhere } });
+      })).then(function (found) {
+        var shared = PARTS.filter(function (p) {
+          return found.every(function (s) { return s && ((s.filters || {}).part || {})[p]; });
+        });
+        return shared.length ? { term: v.term, parts: shared } : null;
+      });
+    })).then(function (list) { return list.filter(Boolean); });
   }
 
   function escapeHtml(text) {
@@ -82,7 +155,7 @@
   }
 
   function excerpt(content, title) {
-    var text = nfc(content).split(SENTINEL)[0];
+    var text = nfc(content).split(SENTINEL)[0].replace(/\s+/g, " ");
     if (title && text.indexOf(title) === 0) text = text.slice(title.length).replace(/^[.\s]+/, "");
     var words = text.split(/\s+/).filter(Boolean);
     var hit = -1;
@@ -128,7 +201,7 @@
     if (meta.kind) info.appendChild(el("span", { "class": "result-kind" }, KIND_NAMES[meta.kind] || meta.kind));
     item.appendChild(info);
     var text = el("p", { "class": "result-excerpt" });
-    text.innerHTML = excerpt(data.content, plainTitle); // built from escaped text and <mark> only
+    text.innerHTML = excerpt(meta.text || data.content, meta.text ? "" : plainTitle); // built from escaped text and <mark> only
     item.appendChild(text);
     return item;
   }
@@ -155,12 +228,17 @@
       pagefind = import(root.dataset.bundle + "pagefind.js").then(function (pf) {
         return pf.options({ baseUrl: root.dataset.base, excerptLength: EXCERPT_WORDS }).then(function () {
           pf.init();
-          return DELTA ? pf.mergeIndex(DELTA, { baseUrl: root.dataset.base }) : null;
+          var merged = SHARDS.map(function (name) { return root.dataset.bundle + name + "/"; });
+          if (DELTA) merged.push(DELTA);
+          return Promise.all(merged.map(function (path) { return pf.mergeIndex(path, { baseUrl: root.dataset.base }); }));
         }).then(function () { return pf; });
       });
     }
     return pagefind;
   }
+
+  /* Base shards ("0" is the base folder itself) and the delta, as values of the `part` filter. */
+  var PARTS = ["0"].concat(SHARDS.map(function (name) { return name.replace("shard-", ""); }), DELTA ? ["delta"] : []);
 
   function run() {
     var id = ++searchId;
@@ -173,17 +251,39 @@
       return Promise.resolve();
     }
     status.textContent = "검색 중…";
+    var byDate = sortSelect.value === "date";
+    var engine;
     return load().then(function (pf) {
-      var options = { filters: activeFilters() };
-      if (sortSelect.value === "date") options.sort = { date: "desc" };
-      return pf.search(query ? processTerm(query) : null, options);
-    }).then(function (search) {
-      if (id !== searchId || !search) return;
-      queue = results(search.results, sortSelect.value === "date");
+      engine = pf;
+      return query ? spellings(pf, processTerm(query)) : [{ term: null, parts: null }];
+    }).then(function (variants) {
+      var pf = engine;
+      var filters = activeFilters();
+      function within(v, extra) {  // the reader's filters, and the shards a split spelling may search
+        var f = Object.assign({}, filters, extra || {});
+        if (v.parts) f.part = { any: f.part ? f.part.any.filter(function (p) { return v.parts.indexOf(p) >= 0; }) : v.parts };
+        return f;
+      }
+      return Promise.all(variants.map(function (v) { return pf.search(v.term, { filters: within(v) }); })).then(function (found) {
+        if (!byDate) return { found: found, lists: null };
+        var jobs = [];
+        PARTS.forEach(function (part) {
+          variants.forEach(function (v) {
+            if (v.parts && v.parts.indexOf(part) < 0) return;
+            jobs.push(pf.search(v.term, { filters: within(v, { part: { any: [part] } }), sort: { date: "desc" } }));
+          });
+        });
+        return Promise.all(jobs).then(function (lists) {
+          return { found: found, lists: lists.map(function (s) { return s ? s.results : []; }) };
+        });
+      });
+    }).then(function (answer) {
+      if (id !== searchId || !answer || !answer.found[0]) return;
+      queue = answer.lists ? byDateQueue(answer.lists) : byScoreQueue(answer.found);
       list.textContent = "";
       var count = queue.count;
       var subject = query ? "‘" + query + "’에 대한 " : "";
-      lastCounts = search.filters;
+      lastCounts = answer.found[0].filters;
       if (filtersLoaded) renderFilters(lastCounts);
       // Announce the count once the first results are on the page, not before.
       return showMore(id).then(function () {
@@ -195,37 +295,65 @@
     });
   }
 
-  /* The results to show, in batches: without superseded base pages, each page once, and, in date
-     order, the delta's pages (dates from the build) merged among the base's (dates from their
-     data, loaded for display anyway). */
-  function results(found, byDate) {
-    var seen = {};
-    var base = [];
-    var delta = [];
-    found.forEach(function (r) {
-      if (SUPERSEDED[r.id] || seen[r.id]) return;
-      seen[r.id] = true;
-      (byDate && r.id in DELTA_DATES ? delta : base).push(r);
+  function dataOf(r) { return r.loaded || (r.loaded = r.data()); }
+
+  /* Relevance order: the results of every spelling of the query, each page once (its best
+     score), without the base's pages that the delta supersedes. */
+  function byScoreQueue(found) {
+    var best = {};
+    found.forEach(function (search) {
+      (search ? search.results : []).forEach(function (r) {
+        if (SUPERSEDED[r.id]) return;
+        if (!best[r.id] || r.score > best[r.id].score) best[r.id] = r;
+      });
     });
-    delta.sort(function (a, b) { return DELTA_DATES[b.id].localeCompare(DELTA_DATES[a.id]); });
+    var order = Object.keys(best).map(function (key) { return best[key]; });
+    order.sort(function (a, b) { return b.score - a.score; });
     return {
-      count: base.length + delta.length,
-      done: function () { return !base.length && !delta.length; },
-      next: function () {
-        return Promise.all(base.splice(0, PAGE_SIZE).map(function (r) { return r.data(); })).then(function (datas) {
-          var last = datas.length ? (datas[datas.length - 1].meta || {}).date || "" : "";
-          var n = 0;
-          while (n < delta.length && (!base.length || DELTA_DATES[delta[n].id] >= last)) n++;
-          var extra = delta.splice(0, n);
-          return Promise.all(extra.map(function (r) { return r.data(); })).then(function (more) {
-            if (!byDate) return datas;
-            var date = function (d) { return (d.meta || {}).date || ""; };
-            return datas.concat(more).map(function (d, i) { return [d, i]; }).sort(function (a, b) {
-              return date(b[0]).localeCompare(date(a[0])) || a[1] - b[1];
-            }).map(function (pair) { return pair[0]; });
-          });
-        });
-      }
+      count: order.length,
+      done: function () { return !order.length; },
+      next: function () { return Promise.all(order.splice(0, PAGE_SIZE).map(dataOf)); }
+    };
+  }
+
+  /* Date order: each list (a shard or the delta, for one spelling) is already newest first;
+     merge them by date, loading a page's data only when it heads its list (the delta's dates
+     come from the build). */
+  function byDateQueue(lists) {
+    var seen = {};
+    var count = 0;
+    var heads = lists.map(function (results) {
+      return results.filter(function (r) {
+        if (SUPERSEDED[r.id]) return false;
+        if (!seen[r.id]) { seen[r.id] = true; count++; }
+        return true;
+      });
+    });
+    var shown = {};
+    function dateOf(r) {
+      if (r.id in DELTA_DATES) return Promise.resolve(DELTA_DATES[r.id]);
+      return dataOf(r).then(function (d) { return (d.meta || {}).date || ""; });
+    }
+    function live() {
+      heads.forEach(function (h) { while (h.length && shown[h[0].id]) h.shift(); });
+      return heads.filter(function (h) { return h.length; });
+    }
+    function pick(out) {
+      var open = live();
+      if (!open.length || out.length >= PAGE_SIZE) return Promise.resolve(out);
+      return Promise.all(open.map(function (h) { return dateOf(h[0]); })).then(function (dates) {
+        var at = 0;
+        for (var i = 1; i < dates.length; i++) if (dates[i] > dates[at]) at = i;
+        var r = open[at].shift();
+        shown[r.id] = true;
+        out.push(r);
+        return pick(out);
+      });
+    }
+    return {
+      count: count,
+      done: function () { return !live().length; },
+      next: function () { return pick([]).then(function (out) { return Promise.all(out.map(dataOf)); }); }
     };
   }
 
