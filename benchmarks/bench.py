@@ -149,7 +149,7 @@ def hugo_site(root: Path, target: Path) -> None:
 
 def hugo_pagefind(root: Path, work: Path) -> dict:
     """Hugo builds the site, then Pagefind indexes it: wall seconds and peak RSS of each step."""
-    from digestgen.search import executable
+    from digestgen.pipeline.search import executable
 
     site = work / "hugo"
     hugo_site(root, site)
@@ -205,7 +205,7 @@ def found(site: Path, word: str) -> bool:
 def index_words(root: Path) -> int:
     """Distinct words digestgen gives Pagefind for the records and issues under `root` (search
     tokens: stems, tails, ids; see digestgen/korean.py), without the titles as written."""
-    from digestgen.korean import index_tokens
+    from digestgen.pipeline.korean import index_tokens
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     words: set[str] = set()

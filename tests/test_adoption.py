@@ -14,9 +14,10 @@ import pytest
 import arxiv_server
 from browser import browser, serve
 from conftest import GOOD_PAPER, run_cli, tree, write
-from digestgen import config, links
-from digestgen.content import OUTLINE_PLACEHOLDERS
-from digestgen.editor import INTRO_OUTLINE
+from digestgen import config
+from digestgen.pipeline import links
+from digestgen.pipeline.content import OUTLINE_PLACEHOLDERS
+from digestgen.tools.editor import INTRO_OUTLINE
 
 SITE = "https://example.org/sub/path/"
 

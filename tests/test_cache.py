@@ -7,8 +7,9 @@ import datetime as dt
 
 import synth
 from conftest import GOOD_PAPER, run_cli, tree
-from digestgen import build, config
-from digestgen.render import renderer
+from digestgen.pipeline import build
+from digestgen import config
+from digestgen.pipeline.render import renderer
 
 
 def _build(root, out, *extra):
@@ -106,7 +107,7 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     import json
     import re
 
-    from digestgen import search
+    from digestgen.pipeline import search
 
     root = make_repo()
     out = tmp_path / "site"
@@ -143,7 +144,7 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
 
 
 def test_a_large_change_a_lost_base_or_full_index_rebuild_the_base(make_repo, tmp_path, monkeypatch):
-    from digestgen import search
+    from digestgen.pipeline import search
 
     root = make_repo()
     out = tmp_path / "site"
@@ -175,7 +176,7 @@ def test_a_deleted_page_is_superseded(make_repo, tmp_path):
     import json
     import re
 
-    from digestgen import search
+    from digestgen.pipeline import search
 
     root = make_repo()
     out = tmp_path / "site"
@@ -193,7 +194,7 @@ def test_a_deleted_page_is_superseded(make_repo, tmp_path):
 def test_a_base_from_another_pagefind_version_is_not_merged(make_repo, tmp_path):
     import json
 
-    from digestgen import search
+    from digestgen.pipeline import search
 
     root = make_repo()
     out = tmp_path / "site"

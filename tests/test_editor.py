@@ -9,7 +9,7 @@ import pytest
 
 import arxiv_server
 from conftest import GOOD_ISSUE, run_cli
-from digestgen import arxivapi
+from digestgen.tools import arxivapi
 
 
 @pytest.mark.parametrize("text,expected", [

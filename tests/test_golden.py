@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from conftest import HERE, tree
-from digestgen import build, config, output
-from digestgen.render import static_files
+from digestgen.pipeline import build, output
+from digestgen import config
+from digestgen.pipeline.render import static_files
 
 FIXTURES = HERE / "fixtures"
 GOLDEN = HERE / "golden"

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import synth
 from browser import browser, serve
 from conftest import GOOD_PAPER, run_cli, tree, write
-from digestgen import output
+from digestgen.pipeline import output
 from digestgen.cli import main
 from test_validation import CASES
 

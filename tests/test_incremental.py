@@ -15,8 +15,9 @@ import pytest
 
 import synth
 from conftest import tree
-from digestgen import build, cache, config, output
-from digestgen.render import renderer
+from digestgen.pipeline import build, cache, output
+from digestgen import config
+from digestgen.pipeline.render import renderer
 
 BASE_URL = "https://example.org/d/"
 

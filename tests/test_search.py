@@ -11,9 +11,10 @@ import pytest
 
 from browser import browser, serve
 from conftest import HERE, run_cli, tree
-from digestgen import build, config
-from digestgen.korean import arxiv_token, index_tokens, stem
-from digestgen.render import renderer
+from digestgen.pipeline import build
+from digestgen import config
+from digestgen.pipeline.korean import arxiv_token, index_tokens, stem
+from digestgen.pipeline.render import renderer
 
 FIXTURE = HERE / "fixtures" / "search"
 
@@ -45,7 +46,7 @@ def test_arxiv_ids_in_any_form_give_one_token(written):
 
 
 def test_plan_keeps_shards_within_the_budget_and_in_date_order(monkeypatch):
-    from digestgen import search
+    from digestgen.pipeline import search
 
     monkeypatch.delenv(search.SHARDS_ENV, raising=False)
     docs = {f"papers/p{i:05d}/index.html": (b'<meta data-pagefind-sort="date[content]" content="2025-%02d-01">' % (1 + i % 12))
@@ -68,7 +69,7 @@ def test_plan_keeps_shards_within_the_budget_and_in_date_order(monkeypatch):
 
 
 def test_memory_budget_from_env_setting_or_machine(monkeypatch):
-    from digestgen import search
+    from digestgen.pipeline import search
 
     monkeypatch.setenv(search.MEMORY_ENV, "900")
     assert search.memory_budget(2000) == 900
@@ -288,7 +289,7 @@ def test_bundle_is_written_and_stale_index_disappears(sites):
 
 
 def test_bundle_data_round_trips_and_rebuilds_identically(sites, tmp_path):
-    from digestgen.search import _read
+    from digestgen.pipeline.search import _read
 
     bundle = Path(sites["/"]) / "pagefind"
     filters = sorted((bundle / "filter").glob("*.pf_filter"))

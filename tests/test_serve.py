@@ -198,7 +198,7 @@ def test_overlay_is_readable_and_separates_errors_warnings_notes(make_repo, sche
 def test_the_watcher_wakes_for_inputs_only(make_repo):
     import threading
 
-    from digestgen import preview
+    from digestgen.tools import preview
 
     root = make_repo()
     stop, woke = threading.Event(), []

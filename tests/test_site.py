@@ -12,10 +12,11 @@ import pytest
 
 import synth
 from conftest import HERE, PROJECT, run_cli, tree, write
-from digestgen import config, links, output
-from digestgen.content import week_label
-from digestgen.digest import link_label
-from digestgen.markup import render, safe_link
+from digestgen import config
+from digestgen.pipeline import links, output
+from digestgen.pipeline.content import week_label
+from digestgen.pipeline.digest import link_label
+from digestgen.pipeline.markup import render, safe_link
 
 
 @pytest.mark.parametrize("start,label", [
@@ -171,7 +172,7 @@ def test_stale_files_disappear_and_failed_builds_keep_the_old_site(make_repo, tm
     failed = run_cli("build", "--root", str(root), "--out", str(out), "--no-search")
     assert failed.returncode == 1
     assert failed.stderr.strip() == ("digestgen: error: paper.html:1: template error: "
-                                     "'digestgen.digest.PaperView object' has no attribute 'nope'")
+                                     "'digestgen.pipeline.digest.PaperView object' has no attribute 'nope'")
     assert tree(out) == before
     assert not list(tmp_path.glob(".site.new-*"))
 

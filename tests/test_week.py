@@ -16,8 +16,8 @@ import yaml
 
 import arxiv_server
 from conftest import HERE, PROJECT, run_cli
-from digestgen.arxivapi import file_stem
-from digestgen.editor import draft_weeks
+from digestgen.tools.arxivapi import file_stem
+from digestgen.tools.editor import draft_weeks
 
 WEEK = HERE / "fixtures" / "week"
 SETTINGS = 'title = "AI/ML 논문 다이제스트"\nbase_url = "https://example.org/digest/"\n\n[tags]\n"마르코프-연쇄" = "마르코프 연쇄"\n'

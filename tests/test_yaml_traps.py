@@ -15,11 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import GOOD_ISSUE, GOOD_PAPER, PROJECT, run_cli, tree, write
-from digestgen import content, editor
-from digestgen.arxivapi import Paper
+from digestgen.pipeline import content
+from digestgen.tools import editor
+from digestgen.tools.arxivapi import Paper
 from digestgen.config import Settings
-from digestgen.schema import PAPER, Checker
-from digestgen.sources import read_yaml_file
+from digestgen.pipeline.schema import PAPER, Checker
+from digestgen.pipeline.sources import read_yaml_file
 
 P = "papers/2507.16075.yaml"
 I = "digests/2025-07-21.md"
@@ -371,7 +372,7 @@ FRAGMENTS = st.lists(st.sampled_from([
 @settings(max_examples=500, deadline=None)
 @given(parts=FRAGMENTS, offset=st.integers(0, 3))
 def test_any_yaml_gets_located_messages_never_an_exception(parts, offset):
-    from digestgen.sources import parse_yaml
+    from digestgen.pipeline.sources import parse_yaml
 
     text = "".join(parts)
     doc, problems = parse_yaml(text, P, line_offset=offset)

@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-from digestgen import __version__, build as pipeline
+from digestgen import __version__
+from digestgen.pipeline import build as pipeline
 from digestgen.errors import BuildError, ContentError, UsageError
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
@@ -314,7 +315,7 @@ def _notice(text: str) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
-    from digestgen import scaffold
+    from digestgen.tools import scaffold
 
     from digestgen.config import base_url_option
 
@@ -335,7 +336,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from digestgen import arxivapi, editor
+    from digestgen.tools import arxivapi, editor
 
     client = arxivapi.Client()
     ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_error,
@@ -344,7 +345,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_candidates(args: argparse.Namespace) -> int:
-    from digestgen import arxivapi, editor, feeds
+    from digestgen.tools import arxivapi, editor, candidates as feeds
 
     known = {p.stem for p in (args.root / "papers").glob("*.yaml")}
     found, failed = feeds.candidates(args.feeds, known, args.since,
@@ -361,7 +362,7 @@ def run_candidates(args: argparse.Namespace) -> int:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    from digestgen import editor
+    from digestgen.tools import editor
 
     drafts = editor.draft_weeks(args.root)
     if drafts and not args.week:
@@ -383,14 +384,14 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    from digestgen import preview
+    from digestgen.tools import preview
 
     preview.serve(args.root, port=args.port, host=args.host, open_browser=args.open)
     return EXIT_OK
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    from digestgen.schema import schema_documents
+    from digestgen.pipeline.schema import schema_documents
 
     settings = pipeline.settings_for(args.root)
     out = args.out if args.out is not None else args.root / "schemas"
@@ -402,8 +403,8 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from digestgen import editor, export
-    from digestgen.render import renderer
+    from digestgen.tools import editor, export
+    from digestgen.pipeline.render import renderer
 
     settings = pipeline.settings_for(args.root, args.base_url)
     if export.FORMATS[args.format] and not settings.absolute:
@@ -436,7 +437,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from digestgen import importer
+    from digestgen.tools import importer
 
     settings = pipeline.settings_for(args.root)
     ok = importer.run(args.root, args.sources, settings.issue_title, say=_say(args),
@@ -446,13 +447,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_post(args: argparse.Namespace) -> int:
-    from digestgen import poster
+    from digestgen.tools import poster
 
     return poster.run(args, pipeline, _say(args))
 
 
 def run_check_links(args: argparse.Namespace) -> int:
-    from digestgen import links
+    from digestgen.pipeline import links
 
     settings = pipeline.settings_for(args.root)
     digest, problems = pipeline.check_internal_links(args.root, settings)

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from digestgen.errors import ContentError, SourceError, UsageError
-from digestgen.schema import LANG, TAG, TAG_RULE, describe, suggest
+from digestgen.pipeline.schema import LANG, TAG, TAG_RULE, describe, suggest
 
 SETTINGS_FILE = "digestgen.toml"
 

@@ -1,21 +1,21 @@
 /* digestgen search page, on Pagefind's JS API.
 
-   - Queries get the rules the index was built with (digestgen/korean.py): particles are stripped
+   - Queries get the rules the index was built with (digestgen/pipeline/korean.py): particles are stripped
      from each Hangul word (the list comes from the build, so index and query agree), mixed words
      are split (`Qwen2.5-7B를` -> `qwen2.5-7b`), English words lose an inflection (`models` ->
      `model`; Pagefind then matches word prefixes), and an arXiv id in any form (`arXiv:2507.16075v2`)
      becomes the one token the paper's id was indexed as. A long Korean word is also searched split
      in two (`미세조정` -> `미세 조정`), which finds the spelling with a space.
-   - The index is in shards (contiguous date ranges, newest first; see digestgen/search.py), merged
+   - The index is in shards (contiguous date ranges, newest first; see digestgen/pipeline/search.py), merged
      with mergeIndex. Relevance order is Pagefind's; for 최신순 each shard is searched on its own
      (the `part` filter) and the shards' date-ordered results are merged by date.
    - Filters are fetched only when the reader opens the filter panel (or a link names one):
      Pagefind's bundled UIs fetch every filter file before the first search.
-   - Search documents are NFD (see digestgen/search.py); everything shown is turned back to NFC,
+   - Search documents are NFD (see digestgen/pipeline/search.py); everything shown is turned back to NFC,
      and excerpts are cut from the `text` metadata (the readable text; the indexed body is tokens).
    - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form.
    - After an incremental build the bundle has a delta (pages changed since the base was indexed,
-     see digestgen/search.py): it is merged in, the base's results for those pages are dropped,
+     see digestgen/pipeline/search.py): it is merged in, the base's results for those pages are dropped,
      and with date order the delta's results are placed among the base's by date. */
 (function () {
   "use strict";

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from markupsafe import Markup
 
 from digestgen.config import Settings
-from digestgen.digest import Digest, IssueView, PaperView, is_code
+from digestgen.pipeline.digest import Digest, IssueView, PaperView, is_code
 
 TZ = dt.timezone(dt.timedelta(hours=9))  # the digest's weeks are Korean weeks
 FEED_ISSUES = 20

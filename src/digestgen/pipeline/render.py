@@ -15,13 +15,13 @@ from markupsafe import Markup
 
 from digestgen import __version__
 from digestgen.config import Settings
-from digestgen.digest import Digest, IssueView, PaperView
+from digestgen.pipeline.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
-from digestgen.korean import MIN_STEM, PARTICLES, SENTINEL
-from digestgen.manifest import Task
-from digestgen import publish
-from digestgen.emojis import emojize
-from digestgen.markup import SUMMARY_HEADING_LEVEL, shift_headings
+from digestgen.pipeline.korean import MIN_STEM, PARTICLES, SENTINEL
+from digestgen.pipeline.manifest import Task
+from digestgen.pipeline import metadata as publish
+from digestgen.pipeline.emojis import emojize
+from digestgen.pipeline.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
 THEME = resources.files("digestgen") / "theme"
 # Site-wide feeds: (path, MIME type, title) — linked from every page when the base URL is absolute.

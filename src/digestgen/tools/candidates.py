@@ -11,7 +11,7 @@ from pathlib import Path
 
 import feedparser
 
-from digestgen.arxivapi import file_stem, parse_id
+from digestgen.tools.arxivapi import file_stem, parse_id
 
 TIMEOUT = 20.0
 _ANNOUNCE = re.compile(r"Announce Type:\s*([\w-]+)", re.I)

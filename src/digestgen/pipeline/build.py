@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen import cache, config, content, links, manifest, output
-from digestgen import search as search_index
+from digestgen.pipeline import cache, content, links, manifest, output
+from digestgen import config
+from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
-from digestgen.digest import Digest, assemble
+from digestgen.pipeline.digest import Digest, assemble
 from digestgen.errors import ContentError, SourceError
-from digestgen.manifest import File, Manifest, Stored, Task
-from digestgen.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
+from digestgen.pipeline.manifest import File, Manifest, Stored, Task
+from digestgen.pipeline.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
 
 
 @dataclass

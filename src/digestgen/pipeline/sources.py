@@ -16,7 +16,7 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from digestgen.errors import SourceError
-from digestgen.yamlhints import explain
+from digestgen.pipeline.yamlhints import explain
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

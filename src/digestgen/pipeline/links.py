@@ -16,7 +16,7 @@ from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
 from digestgen import atomic
-from digestgen.digest import PaperView
+from digestgen.pipeline.digest import PaperView
 from digestgen.errors import SourceError
 
 # digestgen writes every attribute in double quotes, so a regex reads its pages reliably and

@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 
 from digestgen import __version__
-from digestgen.editor import EditError, write_new
-from digestgen.schema import schema_documents
+from digestgen.tools.editor import EditError, write_new
+from digestgen.pipeline.schema import schema_documents
 
 # digestgen is not on PyPI: by default the workflow installs the release tag of the version that
 # wrote it from the project's Git repository. DIGESTGEN_SPEC (a repository variable) overrides it.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from digestgen.sources import DocPath, Document, dotted
+from digestgen.pipeline.sources import DocPath, Document, dotted
 from digestgen.errors import SourceError
 
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")

@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from digestgen.content import Content, Issue, Paper
-from digestgen.korean import arxiv_token, index_tokens
-from digestgen.markup import render, render_inline
+from digestgen.pipeline.content import Content, Issue, Paper
+from digestgen.pipeline.korean import arxiv_token, index_tokens
+from digestgen.pipeline.markup import render, render_inline
 
 
 CODE_HOSTS = ("https://github.com/", "https://gitlab.com/", "http://github.com/", "http://gitlab.com/")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digestgen import __version__, atomic
-from digestgen.cache import for_output
+from digestgen.pipeline.cache import for_output
 
 
 class Task(NamedTuple):

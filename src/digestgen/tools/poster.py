@@ -16,15 +16,15 @@ from pathlib import Path
 
 import yaml
 
-from digestgen import discourse, editor, export
+from digestgen.tools import discourse, editor, export
 from digestgen.errors import UsageError
-from digestgen.sources import Loader
+from digestgen.pipeline.sources import Loader
 
 KEY_ENV, USER_ENV = "DISCOURSE_API_KEY", "DISCOURSE_API_USERNAME"
 
 
 def run(args, pipeline, say) -> int:
-    from digestgen.render import renderer
+    from digestgen.pipeline.render import renderer
 
     settings = pipeline.settings_for(args.root, args.base_url)
     if not settings.discourse_url:

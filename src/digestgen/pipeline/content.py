@@ -13,8 +13,8 @@ from typing import Any
 
 from digestgen.config import Settings
 from digestgen.errors import ContentError, SourceError
-from digestgen.schema import ISSUE, PAPER, PAPER_ID, Checker, suggest
-from digestgen.sources import read_front_matter_file, read_yaml_file
+from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID, Checker, suggest
+from digestgen.pipeline.sources import read_front_matter_file, read_yaml_file
 
 PAPERS_DIR = "papers"
 DIGESTS_DIR = "digests"

@@ -34,9 +34,9 @@ from pathlib import Path
 import cbor2 as cbor
 
 from digestgen import __version__, atomic
-from digestgen.cache import for_output
+from digestgen.pipeline.cache import for_output
 from digestgen.errors import BuildError
-from digestgen.output import write_tree
+from digestgen.pipeline.output import write_tree
 
 BUNDLE_DIR = "pagefind"
 SHARD_DIR = "shard-{}"  # shard i > 0 of the base, inside the base folder (shard 0 is the base folder)

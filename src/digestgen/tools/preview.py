@@ -21,8 +21,8 @@ from pathlib import Path
 
 import watchfiles
 
-from digestgen import build as pipeline
-from digestgen import cache
+from digestgen.pipeline import build as pipeline
+from digestgen.pipeline import cache
 from digestgen.config import replace
 from digestgen.errors import BuildError, ContentError, UsageError
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import jinja2
 
 from digestgen.config import Settings
-from digestgen.digest import Digest, IssueView
-from digestgen.digest import PaperView
+from digestgen.pipeline.digest import Digest, IssueView
+from digestgen.pipeline.digest import PaperView
 from digestgen.errors import BuildError, UsageError
-from digestgen.markup import absolute_markdown
-from digestgen.publish import absolute_links, plain_title
-from digestgen.render import Renderer, ordered_langs
+from digestgen.pipeline.markup import absolute_markdown
+from digestgen.pipeline.metadata import absolute_links, plain_title
+from digestgen.pipeline.render import Renderer, ordered_langs
 
 FORMATS = {  # format -> needs an absolute base URL (it links to the site)
     "discourse": False,

@@ -36,10 +36,10 @@ import yaml
 from bs4 import BeautifulSoup, NavigableString, Tag
 from markdownify import MarkdownConverter
 
-from digestgen import discourse, editor
-from digestgen.arxivapi import file_stem, parse_id
-from digestgen.content import DIGESTS_DIR, PAPERS_DIR
-from digestgen.schema import PAPER_ID
+from digestgen.tools import discourse, editor
+from digestgen.tools.arxivapi import file_stem, parse_id
+from digestgen.pipeline.content import DIGESTS_DIR, PAPERS_DIR
+from digestgen.pipeline.schema import PAPER_ID
 
 TITLE = re.compile(r"^\s*\[(\d{4})/(\d{2})/(\d{2})\s*~[^\]]*\]\s*(.*)$")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -609,7 +609,7 @@ def issue_text(issue: ImportedIssue, ids: list[str], draft: bool, source: Source
 
 def imported_topic(path: Path) -> int | None:
     """The Discourse topic id recorded in an issue's front matter, if any."""
-    from digestgen.sources import read_front_matter_file
+    from digestgen.pipeline.sources import read_front_matter_file
 
     parsed, _ = read_front_matter_file(path, path.name)
     value = parsed.meta.value if parsed is not None else None

@@ -14,9 +14,9 @@ from pathlib import Path
 import yaml
 
 from digestgen import atomic
-from digestgen.arxivapi import Paper, file_stem
-from digestgen.content import DIGESTS_DIR, ISSUE_NAME
-from digestgen.sources import Loader
+from digestgen.tools.arxivapi import Paper, file_stem
+from digestgen.pipeline.content import DIGESTS_DIR, ISSUE_NAME
+from digestgen.pipeline.sources import Loader
 
 INTRO_OUTLINE = """\
 이번 주 선정된 논문들을 살펴보면, (이번 주의 흐름을 한두 문장으로 씁니다.)
@@ -154,7 +154,7 @@ def issue_for(root: Path, day: dt.date, first: int = 0) -> Path:
 
 def is_draft_issue(path: Path) -> bool:
     """Whether the issue file at `path` says `draft: true` (a file that cannot be read is not)."""
-    from digestgen.sources import read_front_matter_file
+    from digestgen.pipeline.sources import read_front_matter_file
 
     parsed, _ = read_front_matter_file(path, path.name)
     meta = parsed.meta.value if parsed is not None else None
@@ -237,7 +237,7 @@ def add_to_issue(path: Path, ids: list[str]) -> list[str]:
 def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
         say=print, warn=print, progress=None, first: int = 0, notice=print) -> bool:
     """`digestgen add`: fetch each id from arXiv and write its record; True when every id worked."""
-    from digestgen.arxivapi import FetchError, parse_id
+    from digestgen.tools.arxivapi import FetchError, parse_id
 
     ok = True
     wanted: list[str] = []
