@@ -246,6 +246,12 @@ def test_broken_internal_link_is_located(make_repo, tmp_path):
                      "--base-url", "https://example.org/")
     assert strict.returncode == 1 and "papers/b.yaml:6:12: error: broken link" in strict.stderr
     assert tree(out) == before
+    checked = run_cli("check-links", "--root", str(root))  # the same check, on the site rendered in memory
+    assert checked.returncode == 1
+    assert [line for line in checked.stderr.splitlines() if ": error: " in line] == [
+        "papers/b.yaml:6:12: error: broken link ../../issues/2020-01-06/ (no such page)",
+        "papers/b.yaml:6:45: error: broken link #nope (no element with id 'nope')",
+    ]
 
 
 class _Links(http.server.BaseHTTPRequestHandler):
