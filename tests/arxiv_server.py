@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import threading
 import time
 from dataclasses import dataclass, field
+
+from localserver import Replying, serving
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -113,7 +114,7 @@ class Server:
 
 
 def _handler(state: Server):
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(Replying):
         def do_GET(self):  # noqa: N802
             state.requests.append(self.path)
             parts = urlsplit(self.path)
@@ -136,32 +137,13 @@ def _handler(state: Server):
                 body = body[: len(body) // 2]
             self._reply(200, body, "application/atom+xml; charset=utf-8")
 
-        def _reply(self, status, body, kind):
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
     return Handler
 
 
-@contextlib.contextmanager
 def running():
+    """A server on a free port of 127.0.0.1, for one test."""
     state = Server()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(_handler(state), state)
 
 
 if __name__ == "__main__":  # `python tests/arxiv_server.py [PORT]`: try `digestgen add` offline

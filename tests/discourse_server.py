@@ -12,13 +12,12 @@ HTTP statuses (or "slow", or None for a normal answer) that the next requests ge
 
 from __future__ import annotations
 
-import contextlib
-import http.server
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
+
+from localserver import Replying, serving
 
 KEY, USER = "test-key", "editor"
 
@@ -37,7 +36,7 @@ class Forum:
 
 
 def _handler(forum: Forum):
-    class Handler(http.server.BaseHTTPRequestHandler):
+    class Handler(Replying):
         def _fault(self) -> bool:
             self.forum_log()
             if not forum.faults:
@@ -136,29 +135,10 @@ def _handler(forum: Forum):
         def _json(self, status, data):
             self._reply(status, json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
 
-        def _reply(self, status, body, kind):
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
     return Handler
 
 
-@contextlib.contextmanager
 def running():
+    """A server on a free port of 127.0.0.1, for one test."""
     forum = Forum()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(forum))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    forum.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield forum
-    finally:
-        server.shutdown()
-        server.server_close()
+    return serving(_handler(forum), forum)
