@@ -237,7 +237,30 @@ def add_to_issue(path: Path, ids: list[str]) -> list[str]:
 def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
         say=print, warn=print, progress=None, first: int = 0, notice=print) -> bool:
     """`digestgen add`: fetch each id from arXiv and write its record; True when every id worked."""
-    from digestgen.tools.arxivapi import FetchError, parse_id
+    from digestgen.tools.arxivapi import FetchError
+
+    wanted, ok = _wanted_ids(inputs, warn)
+    todo, fresh = _not_written(root, wanted, warn)
+    ok = ok and fresh
+    written: list[str] = []
+    if todo:
+        try:
+            found = client.fetch(todo, progress=progress)
+        except FetchError as exc:
+            for arxiv_id in todo:
+                warn(f"{arxiv_id}: {exc}; nothing written")
+            return False
+        written, all_written = _write_records(root, todo, found, say, warn)
+        ok = ok and all_written
+    if issue_day is not None and written:
+        if not _add_to_week(root, issue_day, first, written, say, warn, notice):
+            return False
+    return ok
+
+
+def _wanted_ids(inputs: list[str], warn) -> tuple[list[str], bool]:
+    """The arXiv ids named by `inputs` (each once), and whether every input named one."""
+    from digestgen.tools.arxivapi import parse_id
 
     ok = True
     wanted: list[str] = []
@@ -248,6 +271,12 @@ def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
             ok = False
         elif arxiv_id not in wanted:
             wanted.append(arxiv_id)
+    return wanted, ok
+
+
+def _not_written(root: Path, wanted: list[str], warn) -> tuple[list[str], bool]:
+    """The ids that have no record yet, and whether that is all of them."""
+    ok = True
     todo = []
     for arxiv_id in wanted:
         target = root / "papers" / f"{file_stem(arxiv_id)}.yaml"
@@ -256,45 +285,48 @@ def add(root: Path, inputs: list[str], client, issue_day: dt.date | None = None,
             ok = False
         else:
             todo.append(arxiv_id)
+    return todo, ok
+
+
+def _write_records(root: Path, todo: list[str], found: dict, say, warn) -> tuple[list[str], bool]:
+    """Write a record for each fetched paper; the record ids written, and whether every id was."""
+    ok = True
     written: list[str] = []
-    if todo:
+    for arxiv_id in todo:
+        paper = found.get(arxiv_id)
+        if paper is None:
+            warn(f"{arxiv_id}: arXiv has no paper with this id; nothing written")
+            ok = False
+            continue
+        if paper.withdrawn:
+            warn(f"{arxiv_id}: the paper was withdrawn on arXiv ({paper.comment}); nothing written")
+            ok = False
+            continue
+        target = root / "papers" / f"{file_stem(arxiv_id)}.yaml"
         try:
-            found = client.fetch(todo, progress=progress)
-        except FetchError as exc:
-            for arxiv_id in todo:
-                warn(f"{arxiv_id}: {exc}; nothing written")
-            return False
-        for arxiv_id in todo:
-            paper = found.get(arxiv_id)
-            if paper is None:
-                warn(f"{arxiv_id}: arXiv has no paper with this id; nothing written")
-                ok = False
-                continue
-            if paper.withdrawn:
-                warn(f"{arxiv_id}: the paper was withdrawn on arXiv ({paper.comment}); nothing written")
-                ok = False
-                continue
-            target = root / "papers" / f"{file_stem(arxiv_id)}.yaml"
-            try:
-                write_new(target, record_text(paper))
-            except EditError as exc:
-                warn(f"{arxiv_id}: {exc}")
-                ok = False
-                continue
-            written.append(file_stem(arxiv_id))
-            say(f"wrote papers/{target.name}: {paper.title}")
-    if issue_day is not None and written:
-        path = issue_for(root, issue_day, first)
-        try:
-            added = add_to_issue(path, written)
+            write_new(target, record_text(paper))
         except EditError as exc:
-            warn(str(exc))
-            return False
-        if added:
-            say(f"added {', '.join(added)} to {DIGESTS_DIR}/{path.name}")
-            if not is_draft_issue(path):
-                records = ", ".join(f"papers/{pid}.yaml" for pid in added)
-                notice(f"{DIGESTS_DIR}/{path.name} is published (it has no `draft: true`), so it will not build "
-                       f"until {records} {'is' if len(added) == 1 else 'are'} finished: write the Korean text and "
-                       "delete `draft: true` in each, or add `draft: true` to the issue until then")
-    return ok
+            warn(f"{arxiv_id}: {exc}")
+            ok = False
+            continue
+        written.append(file_stem(arxiv_id))
+        say(f"wrote papers/{target.name}: {paper.title}")
+    return written, ok
+
+
+def _add_to_week(root: Path, issue_day: dt.date, first: int, written: list[str], say, warn, notice) -> bool:
+    """`add --issue`: list the new records in that week's issue; False when the issue could not be edited."""
+    path = issue_for(root, issue_day, first)
+    try:
+        added = add_to_issue(path, written)
+    except EditError as exc:
+        warn(str(exc))
+        return False
+    if added:
+        say(f"added {', '.join(added)} to {DIGESTS_DIR}/{path.name}")
+        if not is_draft_issue(path):
+            records = ", ".join(f"papers/{pid}.yaml" for pid in added)
+            notice(f"{DIGESTS_DIR}/{path.name} is published (it has no `draft: true`), so it will not build "
+                   f"until {records} {'is' if len(added) == 1 else 'are'} finished: write the Korean text and "
+                   "delete `draft: true` in each, or add `draft: true` to the issue until then")
+    return True
