@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
 
-from digestgen import __version__
-from digestgen.pipeline import build as pipeline
+from digestgen import __version__, commands
+from digestgen.commands import EXIT_INTERNAL, EXIT_INVALID, EXIT_USAGE
 from digestgen.errors import BuildError, ContentError, UsageError
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 ISSUES_URL = "https://github.com/digestgen/digestgen/issues"
 
 
@@ -42,9 +40,14 @@ def make_parser() -> argparse.ArgumentParser:
                "Run 'digestgen COMMAND --help' for a command's options.",
     )
     parser.add_argument("--version", action="version", version=f"digestgen {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in _COMMAND_PARSERS:
+        add(sub)
+    return parser
 
-    init = commands.add_parser(
+
+def _add_init(sub) -> None:
+    init = sub.add_parser(
         "init", help="start a new digest repository",
         description="Write a new, content-only digest into DIR (default: the current folder): digestgen.toml "
                     "with comments, papers/, digests/, templates/README.md, .gitignore, the JSON Schemas in "
@@ -67,7 +70,9 @@ def make_parser() -> argparse.ArgumentParser:
                            "overrides it on GitHub")
     init.add_argument("-q", "--quiet", action="store_true", help="print errors only")
 
-    build = commands.add_parser(
+
+def _add_build(sub) -> None:
+    build = sub.add_parser(
         "build", help="validate the content and write the site",
         description="Validate papers/ and digests/, render every page, index it for search, and replace "
                     "the output folder atomically. Nothing is written when the content is invalid.",
@@ -83,7 +88,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--full-index", action="store_true",
                        help="index every search document again, instead of adding changed ones to a delta")
 
-    validate = commands.add_parser(
+
+def _add_validate(sub) -> None:
+    validate = sub.add_parser(
         "validate", help="check the content and report every problem",
         description="Check every paper record and issue file against the content format and report each "
                     "problem as path:line:col: error: message. Exit 0 when valid, 1 when not.",
@@ -91,7 +98,9 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _root_arg(validate)
 
-    add = commands.add_parser(
+
+def _add_add(sub) -> None:
+    add = sub.add_parser(
         "add", help="fetch papers from arXiv and write their records",
         description="Fetch metadata for each arXiv id or URL and write papers/<id>.yaml with the English "
                     "title, abstract, authors, date and links. The Korean text is left for you, and the record "
@@ -106,7 +115,9 @@ def make_parser() -> argparse.ArgumentParser:
                      help="also list the papers in the issue of DATE's week (created as a draft if needed)")
     _root_arg(add, strict=False)
 
-    candidates = commands.add_parser(
+
+def _add_candidates(sub) -> None:
+    candidates = sub.add_parser(
         "candidates", help="list papers from RSS/Atom feeds that are not in papers/ yet",
         description="Read RSS or Atom feeds (URLs or files), such as arXiv's listing feeds, and list each entry "
                     "whose arXiv id has no record yet: id, announce type, title, link. A feed that cannot be "
@@ -120,7 +131,9 @@ def make_parser() -> argparse.ArgumentParser:
     candidates.add_argument("--issue", type=_date, metavar="DATE", help="with --add: list them in DATE's issue")
     _root_arg(candidates, strict=False)
 
-    new = commands.add_parser(
+
+def _add_new(sub) -> None:
+    new = sub.add_parser(
         "new", help="start the next week's issue",
         description="Write digests/<week>.md as a draft with front matter and an intro outline, for the week "
                     "after the latest issue (or the week of --week). Never overwrites.",
@@ -129,7 +142,9 @@ def make_parser() -> argparse.ArgumentParser:
     new.add_argument("--week", type=_date, metavar="DATE", help="any day of the week to start")
     _root_arg(new, strict=False)
 
-    serve = commands.add_parser(
+
+def _add_serve(sub) -> None:
+    serve = sub.add_parser(
         "serve", help="preview the site with live reload",
         description="Build the site (drafts included) and serve it on 127.0.0.1; rebuild when papers/, digests/, "
                     "templates/ or digestgen.toml change and reload open pages. Content errors are shown in "
@@ -141,7 +156,9 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--open", action="store_true", help="open the site in a browser")
     _root_arg(serve, strict=False)
 
-    export = commands.add_parser(
+
+def _add_export(sub) -> None:
+    export = sub.add_parser(
         "export", help="write one issue as a forum post, an email, or Markdown",
         description="Render the issue of WEEK (any day of its week) for another outlet: `discourse` (the "
                     "digest's forum-post layout), `email` (self-contained HTML for newsletter tools), "
@@ -157,7 +174,9 @@ def make_parser() -> argparse.ArgumentParser:
     export.add_argument("--drafts", action="store_true", help="allow a draft issue")
     _root_arg(export, strict=False)
 
-    imp = commands.add_parser(
+
+def _add_import(sub) -> None:
+    imp = sub.add_parser(
         "import", help="turn weekly Discourse topics into paper records and issues",
         description="Read each SOURCE, a saved Discourse topic page (.html), a topic JSON file (the forum's "
                     "/t/<id>.json) or a topic URL (read through the forum's JSON API), and write "
@@ -171,7 +190,9 @@ def make_parser() -> argparse.ArgumentParser:
     imp.add_argument("sources", nargs="+", metavar="SOURCE", help="topic pages, topic JSON files or topic URLs")
     _root_arg(imp, strict=False)
 
-    post = commands.add_parser(
+
+def _add_post(sub) -> None:
+    post = sub.add_parser(
         "post", help="publish an issue to the Discourse forum, or update it there",
         description="Publish the issue of WEEK as `export --format discourse` writes it: a new topic in the "
                     "category of [discourse] in digestgen.toml, and replies when the post is split. The topic "
@@ -186,7 +207,9 @@ def make_parser() -> argparse.ArgumentParser:
     post.add_argument("--dry-run", action="store_true", help="say what would be sent, send nothing")
     _root_arg(post, strict=False)
 
-    check = commands.add_parser(
+
+def _add_check_links(sub) -> None:
+    check = sub.add_parser(
         "check-links", help="check internal links, and with --external every external URL",
         description="Render the site in memory and check every internal link, anchor and asset. With "
                     "--external, also request every URL that the records and issues name (papers, code, "
@@ -200,7 +223,9 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true", help="ask every URL again")
     _root_arg(check, strict=False)
 
-    schema = commands.add_parser(
+
+def _add_schema(sub) -> None:
+    schema = sub.add_parser(
         "schema", help="write JSON Schema for paper records and issue front matter",
         description="Write paper.schema.json and issue.schema.json, generated from the validator's own "
                     "definitions (including extra fields from digestgen.toml), for editor completion. Commit them: "
@@ -209,7 +234,11 @@ def make_parser() -> argparse.ArgumentParser:
     )
     schema.add_argument("--out", type=Path, metavar="DIR", help="folder to write to (default: ROOT/schemas)")
     _root_arg(schema, strict=False)
-    return parser
+
+
+# the commands in the order that `digestgen --help` lists them
+_COMMAND_PARSERS = (_add_init, _add_build, _add_validate, _add_add, _add_candidates, _add_new, _add_serve,
+                    _add_export, _add_import, _add_post, _add_check_links, _add_schema)
 
 
 def _require_digest(root: Path) -> None:
@@ -229,250 +258,15 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2025-07-21") from None
 
 
-def _print_diagnostics(problems) -> None:
-    for problem in problems:
-        print(problem, file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
     """Carry out one parsed command; return the exit status."""
     if args.command == "init":
-        return run_init(args)
+        return commands.run_init(args)
     root: Path = args.root
     if not root.is_dir():
         raise UsageError(f"--root {root}: no such folder")
-    if args.command != "init":
-        _require_digest(root)
-    if args.command in COMMANDS:
-        return COMMANDS[args.command](args)
-    settings = pipeline.settings_for(root, getattr(args, "base_url", None))
-    if args.command == "validate":
-        digest, warnings = pipeline.load(root, settings, strict=args.strict)
-        if not args.quiet:
-            _print_diagnostics(warnings)
-            print(f"ok: {len(digest.papers)} papers, {len(digest.issues)} issues", file=sys.stderr)
-        return EXIT_OK
-    out = args.out if args.out is not None else root / "site"
-    relative = None
-    if not settings.absolute:  # said once per build, not once per page that lacks a canonical link
-        relative = (f"base URL '{settings.base_url}' is a path, not an absolute URL: feeds, sitemap.xml, canonical "
-                    "links and social images are left out of the site; set base_url = \"https://…/\" in "
-                    "digestgen.toml or pass --base-url https://…/")
-        if args.strict:
-            print(f"digestgen: error: {relative} (--strict)", file=sys.stderr)
-            print("digestgen: 1 error; nothing was written", file=sys.stderr)
-            return EXIT_INVALID
-    report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
-                            search=not args.no_search, full_index=args.full_index, say=_stages(args))
-    if not args.quiet:
-        if relative:
-            print(f"digestgen: warning: {relative}", file=sys.stderr)
-        _print_diagnostics(report.warnings)
-        print(report.summary(out), file=sys.stderr)
-    return EXIT_OK
-
-
-class Progress:
-    """A one-line progress counter on a terminal; silent when piped, under CI, or with --quiet."""
-
-    def __init__(self, label: str, total: int, quiet: bool = False):
-        self.label, self.total, self.done = label, total, 0
-        self.active = not quiet and sys.stderr.isatty() and not os.environ.get("CI") and total > 1
-
-    def __call__(self, step: int = 1) -> None:
-        self.done += step
-        if self.active:
-            print(f"\r{self.label} {self.done}/{self.total}", end="", file=sys.stderr, flush=True)
-            if self.done >= self.total:
-                print(file=sys.stderr)
-
-
-def _stages(args):
-    """Build stages: shown on a terminal (not when piped, under CI or with --quiet), always with --verbose."""
-    live = sys.stderr.isatty() and not os.environ.get("CI")
-    if args.quiet or not (live or args.verbose):
-        return lambda text: None
-    return lambda text: print(f"digestgen: {text}…", file=sys.stderr, flush=True)
-
-
-def _say(args):
-    return (lambda *a, **k: None) if args.quiet else (lambda text: print(text, flush=True))
-
-
-def _error(text: str) -> None:
-    print(f"digestgen: error: {text}", file=sys.stderr, flush=True)
-
-
-def _week_start(args: argparse.Namespace) -> int:
-    """The weekday that issue files are named for (`week_start` in digestgen.toml)."""
-    from digestgen import config
-
-    return config.load(args.root).week_start
-
-
-def _notice(text: str) -> None:
-    print(f"digestgen: warning: {text}", file=sys.stderr, flush=True)
-
-
-def run_init(args: argparse.Namespace) -> int:
-    from digestgen.tools import scaffold
-
-    from digestgen.config import base_url_option
-
-    folder: Path = args.dir
-    try:
-        scaffold.init(folder, force=args.force, say=_say(args), title=args.title,
-                      base_url=base_url_option(args.base_url), spec=args.digestgen_spec or scaffold.DEFAULT_SPEC)
-    except (scaffold.NotEmpty, NotADirectoryError) as exc:
-        raise UsageError(str(exc)) from None
-    if not args.quiet:
-        go = "" if folder == Path(".") else f"  cd {folder}\n"
-        print(f"\na new digest in {folder}. Next:\n{go}"
-              "  digestgen new                 # start this week's issue (a draft with an outline)\n"
-              "  digestgen add ARXIV_ID --issue DATE   # a paper record from arXiv, listed in that week\n"
-              "  digestgen serve --open        # preview while you write the Korean text\n"
-              "  digestgen build --strict      # what the publish workflow runs; push to publish")
-    return EXIT_OK
-
-
-def run_add(args: argparse.Namespace) -> int:
-    from digestgen.tools import arxivapi, editor
-
-    client = arxivapi.Client()
-    ok = editor.add(args.root, args.ids, client, args.issue, say=_say(args), warn=_error,
-                    progress=Progress("arXiv", len(args.ids), args.quiet), first=_week_start(args), notice=_notice)
-    return EXIT_OK if ok else EXIT_INVALID
-
-
-def run_candidates(args: argparse.Namespace) -> int:
-    from digestgen.tools import arxivapi, editor, candidates as feeds
-
-    known = {p.stem for p in (args.root / "papers").glob("*.yaml")}
-    found, failed = feeds.candidates(args.feeds, known, args.since,
-                                     warn=lambda text: print(f"digestgen: warning: {text}", file=sys.stderr))
-    for entry in found.values():
-        print(f"{entry.arxiv_id}\t{entry.announce or '-'}\t{entry.title}\t{entry.link}")
-    if failed == len(args.feeds):
-        return EXIT_INVALID
-    if args.add and found:
-        ok = editor.add(args.root, list(found), arxivapi.Client(), args.issue, say=_say(args), warn=_error,
-                        progress=Progress("arXiv", len(found), args.quiet), first=_week_start(args), notice=_notice)
-        return EXIT_OK if ok else EXIT_INVALID
-    return EXIT_OK
-
-
-def run_new(args: argparse.Namespace) -> int:
-    from digestgen.tools import editor
-
-    drafts = editor.draft_weeks(args.root)
-    if drafts and not args.week:
-        names = ", ".join(f"digests/{week.isoformat()}.md" for week in drafts)
-        _error(f"{names} {'is a draft week' if len(drafts) == 1 else 'are draft weeks'} already (`draft: true`); "
-              "write that week, and delete `draft: true` to publish it, before starting the next one "
-              "(or start another week anyway with --week DATE)")
-        return EXIT_INVALID
-    first = _week_start(args)
-    week = editor.week_start(args.week, first) if args.week else editor.next_week(args.root, first)
-    path = args.root / "digests" / f"{week.isoformat()}.md"
-    try:
-        editor.write_new(path, editor.issue_text([]))
-    except editor.EditError as exc:
-        _error(f"digests/{exc}")
-        return EXIT_INVALID
-    _say(args)(f"wrote digests/{path.name} (draft)")
-    return EXIT_OK
-
-
-def run_serve(args: argparse.Namespace) -> int:
-    from digestgen.tools import preview
-
-    preview.serve(args.root, port=args.port, host=args.host, open_browser=args.open)
-    return EXIT_OK
-
-
-def run_schema(args: argparse.Namespace) -> int:
-    from digestgen.pipeline.schema import schema_documents
-
-    settings = pipeline.settings_for(args.root)
-    out = args.out if args.out is not None else args.root / "schemas"
-    out.mkdir(parents=True, exist_ok=True)
-    for name, document in schema_documents(settings.extra_paper_fields, settings.extra_issue_fields).items():
-        (out / name).write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-        _say(args)(f"wrote {out / name}")
-    return EXIT_OK
-
-
-def run_export(args: argparse.Namespace) -> int:
-    from digestgen.tools import editor, export
-    from digestgen.pipeline.render import renderer
-
-    settings = pipeline.settings_for(args.root, args.base_url)
-    if export.FORMATS[args.format] and not settings.absolute:
-        raise UsageError(f"--format {args.format} links to the site: give an absolute --base-url "
-                         "(or base_url in digestgen.toml)")
-    digest, _ = pipeline.load(args.root, settings, drafts=args.drafts)
-    view = export.find_issue(digest, args.week)
-    if view is None:
-        raise UsageError(f"no {'' if args.drafts else 'published '}issue for the week of {args.week.isoformat()}")
-    render = renderer(args.root, settings, digest)
-    if args.format == "discourse":
-        texts = export.discourse_posts(render, settings, view)
-    else:
-        texts = [export.export(render, settings, view, args.format)]
-    if args.out is None:
-        sys.stdout.write(export.joined(texts))
-        if len(texts) > 1:
-            print(f"digestgen: the post is split into {len(texts)} posts (max_post_length "
-                  f"{settings.max_post_length:,}): post the first, then each reply in order", file=sys.stderr)
-        return EXIT_OK
-    for path, text in zip(export.part_paths(args.out, len(texts)), texts):
-        editor.replace_file(path, text) if path.exists() else editor.write_new(path, text)
-        _say(args)(f"wrote {path} ({len(text):,} characters)")
-    stale = export.part_paths(args.out, len(texts) + 1)[-1]
-    if len(texts) > 1 or args.format == "discourse":
-        if stale.exists():
-            print(f"digestgen: warning: {stale} is left from an earlier export; this post has "
-                  f"{len(texts)} part(s)", file=sys.stderr)
-    return EXIT_OK
-
-
-def run_import(args: argparse.Namespace) -> int:
-    from digestgen.tools import importer
-
-    settings = pipeline.settings_for(args.root)
-    ok = importer.run(args.root, args.sources, settings.issue_title, say=_say(args),
-                      warn=lambda text: print(text if ": warning: " in text or ": error: " in text
-                                              else f"digestgen: error: {text}", file=sys.stderr, flush=True))
-    return EXIT_OK if ok else EXIT_INVALID
-
-
-def run_post(args: argparse.Namespace) -> int:
-    from digestgen.tools import poster
-
-    return poster.run(args, pipeline, _say(args))
-
-
-def run_check_links(args: argparse.Namespace) -> int:
-    from digestgen.pipeline import links
-
-    settings = pipeline.settings_for(args.root)
-    digest, problems = pipeline.check_internal_links(args.root, settings)
-    checked = 0
-    if args.external:
-        cache = None if args.no_cache else links.Cache(args.root / ".digestgen" / "links.json", 24 * 3600)
-        progress = Progress("links", len(links.external_urls(digest)), args.quiet)
-        broken, checked = links.external_problems(args.root, digest, args.timeout, args.workers, cache, progress)
-        problems += broken
-    for problem in sorted(problems):
-        print(problem, file=sys.stderr)
-    if not args.quiet:
-        print(f"checked internal links{f' and {checked} external URLs' if args.external else ''}: "
-              f"{len(problems)} broken", file=sys.stderr)
-    return EXIT_INVALID if problems else EXIT_OK
-
-
-COMMANDS = {"check-links": run_check_links, "import": run_import, "post": run_post, "export": run_export, "add": run_add, "candidates": run_candidates, "new": run_new, "serve": run_serve,
-            "schema": run_schema}
+    _require_digest(root)
+    return commands.COMMANDS[args.command](args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return run(args)
     except ContentError as exc:
-        _print_diagnostics(exc.errors)
+        commands.print_diagnostics(exc.errors)
         count = sum(1 for e in exc.errors if e.severity == "error")
         written = "; nothing was written" if args.command == "build" else ""
         print(f"digestgen: {count} error{'s' if count != 1 else ''}{written}", file=sys.stderr)

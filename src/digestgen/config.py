@@ -132,72 +132,101 @@ def load(root: Path, overrides: dict | None = None) -> Settings:
 def _check(data: dict, text: str) -> tuple[dict, list[SourceError]]:
     values: dict = {}
     errors: list[SourceError] = []
-    known = list(_STRINGS) + ["editors", "recent_issues", "search_memory", "extra_fields", "week_start", "discourse", "tags"]
 
     def fail(key: str, message: str) -> None:
         errors.append(SourceError(SETTINGS_FILE, _key_line(text, key), 1, f"{key}: {message}"))
 
     for key, value in data.items():
-        if key in _STRINGS:
-            if isinstance(value, str) and value.strip():
-                values[key] = value
-            else:
-                fail(key, f"expected text, got {describe(value)}")
-        elif key == "editors":
-            if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                values["editors"] = tuple(value)
-            else:
-                fail(key, "expected a list of names")
-        elif key == "recent_issues":
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                values["recent_issues"] = value
-            else:
-                fail(key, f"expected a whole number, got {describe(value)}")
-        elif key == "week_start":
-            if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
-                values["week_start"] = WEEKDAYS.index(value.strip().lower())
-            else:
-                fail(key, f"expected a day of the week like \"monday\", got {value!r}"
-                     f"{suggest(str(value).lower(), list(WEEKDAYS))}")
-        elif key == "search_memory":
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-                values["search_memory"] = value
-            else:
-                fail(key, f"expected a whole number of megabytes, got {describe(value)}")
-        elif key == "extra_fields":
-            if not isinstance(value, dict):
-                fail(key, "expected a table with 'paper' and/or 'issue' lists")
-                continue
-            for kind, names in value.items():
-                if kind not in ("paper", "issue"):
-                    fail(f"extra_fields.{kind}", f"unknown record kind{suggest(kind, ['paper', 'issue'])}")
-                elif not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
-                    fail(f"extra_fields.{kind}", "expected a list of field names")
-                else:
-                    values[f"extra_{kind}_fields"] = tuple(names)
-        elif key == "discourse":
-            if isinstance(value, dict):
-                _check_discourse(value, values, fail)
-            else:
-                fail(key, "expected a table: [discourse] with url, category, header, footer, max_post_length")
-        elif key == "tags":
-            if not isinstance(value, dict):
-                fail(key, "expected a table of tag = \"label\" lines, e.g. [tags] then rl = \"강화학습\"")
-                continue
-            labels = []
-            for tag, label in value.items():
-                if not TAG.match(tag):
-                    fail(f"tags.{tag}", f"'{tag}' is not {TAG_RULE}")
-                elif not (isinstance(label, str) and label.strip()):
-                    fail(f"tags.{tag}", f"expected the tag's label as text, got {describe(label)}")
-                else:
-                    labels.append((tag, label.strip()))
-            values["tags"] = tuple(labels)
+        check = _text if key in _STRINGS else _CHECKS.get(key)
+        if check is None:
+            fail(key, f"unknown setting{suggest(key, _KNOWN)}")
         else:
-            fail(key, f"unknown setting{suggest(key, known)}")
+            check(key, value, values, fail)
     if "language" in values and not LANG.match(values["language"]):
         fail("language", f"'{values['language']}' is not a language code like 'ko'")
     return values, errors
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _text(key: str, value, values: dict, fail) -> None:
+    if isinstance(value, str) and value.strip():
+        values[key] = value
+    else:
+        fail(key, f"expected text, got {describe(value)}")
+
+
+def _editors(key: str, value, values: dict, fail) -> None:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        values["editors"] = tuple(value)
+    else:
+        fail(key, "expected a list of names")
+
+
+def _recent_issues(key: str, value, values: dict, fail) -> None:
+    if _whole(value):
+        values["recent_issues"] = value
+    else:
+        fail(key, f"expected a whole number, got {describe(value)}")
+
+
+def _search_memory(key: str, value, values: dict, fail) -> None:
+    if _whole(value):
+        values["search_memory"] = value
+    else:
+        fail(key, f"expected a whole number of megabytes, got {describe(value)}")
+
+
+def _week_start(key: str, value, values: dict, fail) -> None:
+    if isinstance(value, str) and value.strip().lower() in WEEKDAYS:
+        values["week_start"] = WEEKDAYS.index(value.strip().lower())
+    else:
+        fail(key, f"expected a day of the week like \"monday\", got {value!r}"
+             f"{suggest(str(value).lower(), list(WEEKDAYS))}")
+
+
+def _extra_fields(key: str, value, values: dict, fail) -> None:
+    if not isinstance(value, dict):
+        fail(key, "expected a table with 'paper' and/or 'issue' lists")
+        return
+    for kind, names in value.items():
+        if kind not in ("paper", "issue"):
+            fail(f"extra_fields.{kind}", f"unknown record kind{suggest(kind, ['paper', 'issue'])}")
+        elif not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+            fail(f"extra_fields.{kind}", "expected a list of field names")
+        else:
+            values[f"extra_{kind}_fields"] = tuple(names)
+
+
+def _discourse(key: str, value, values: dict, fail) -> None:
+    if isinstance(value, dict):
+        _check_discourse(value, values, fail)
+    else:
+        fail(key, "expected a table: [discourse] with url, category, header, footer, max_post_length")
+
+
+def _tags(key: str, value, values: dict, fail) -> None:
+    if not isinstance(value, dict):
+        fail(key, "expected a table of tag = \"label\" lines, e.g. [tags] then rl = \"강화학습\"")
+        return
+    labels = []
+    for tag, label in value.items():
+        if not TAG.match(tag):
+            fail(f"tags.{tag}", f"'{tag}' is not {TAG_RULE}")
+        elif not (isinstance(label, str) and label.strip()):
+            fail(f"tags.{tag}", f"expected the tag's label as text, got {describe(label)}")
+        else:
+            labels.append((tag, label.strip()))
+    values["tags"] = tuple(labels)
+
+
+# every settings key but the plain text ones (_STRINGS): the function that checks its value
+_CHECKS = {"editors": _editors, "recent_issues": _recent_issues, "search_memory": _search_memory,
+           "extra_fields": _extra_fields, "week_start": _week_start, "discourse": _discourse, "tags": _tags}
+_KNOWN = list(_STRINGS) + ["editors", "recent_issues", "search_memory", "extra_fields", "week_start", "discourse",
+                           "tags"]
 
 
 DISCOURSE_KEYS = ("url", "category", "header", "footer", "max_post_length")
