@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from digestgen.errors import ContentError, SourceError, UsageError
-from digestgen.pipeline.schema import LANG, TAG, TAG_RULE, describe, suggest
+from digestgen.pipeline.kinds import describe, suggest
+from digestgen.pipeline.schema import LANG, TAG, TAG_RULE
 
 SETTINGS_FILE = "digestgen.toml"
 
