@@ -46,38 +46,38 @@ def test_arxiv_ids_in_any_form_give_one_token(written):
 
 
 def test_plan_keeps_shards_within_the_budget_and_in_date_order(monkeypatch):
-    from digestgen.pipeline import search
+    from digestgen.pipeline import shards as planning
 
-    monkeypatch.delenv(search.SHARDS_ENV, raising=False)
+    monkeypatch.delenv(planning.SHARDS_ENV, raising=False)
     docs = {f"papers/p{i:05d}/index.html": (b'<meta data-pagefind-sort="date[content]" content="2025-%02d-01">' % (1 + i % 12))
             + b"x" * 16000 for i in range(11000)}
-    shards, parallel = search.plan(docs, 1536, cores=2)
-    biggest = max(search.estimate_mb(sum(len(docs[p]) for p in shard)) for shard in shards)
-    assert parallel * biggest <= 1536 and 1 < len(shards) <= search.MAX_SHARDS
+    shards, parallel = planning.plan(docs, 1536, cores=2)
+    biggest = max(planning.estimate_mb(sum(len(docs[p]) for p in shard)) for shard in shards)
+    assert parallel * biggest <= 1536 and 1 < len(shards) <= planning.MAX_SHARDS
     # as few shards as fit the budget (each shard costs readers a chunk per query word)
     total = sum(map(len, docs.values()))
-    assert search.estimate_mb(total // (len(shards) - 1)) > 1536
+    assert planning.estimate_mb(total // (len(shards) - 1)) > 1536
     assert sorted(p for shard in shards for p in shard) == sorted(docs)
-    dates = [[search._order_key((p, docs[p]))[0] for p in shard] for shard in shards]
+    dates = [[planning._order_key((p, docs[p]))[0] for p in shard] for shard in shards]
     assert all(min(a) >= max(b) for a, b in zip(dates, dates[1:]))  # contiguous, newest shard first
-    few, parallel = search.plan(dict(list(docs.items())[:300]), 1536, cores=2)
+    few, parallel = planning.plan(dict(list(docs.items())[:300]), 1536, cores=2)
     assert len(few) == 1  # a small site is one bundle: the smallest first search
-    roomy, parallel = search.plan(docs, 20000, cores=2)
+    roomy, parallel = planning.plan(docs, 20000, cores=2)
     assert len(roomy) == 1 and parallel == 1  # memory to spare: one bundle, not one per core
-    tight, parallel = search.plan(docs, 600, cores=2)
+    tight, parallel = planning.plan(docs, 600, cores=2)
     assert parallel == 1 and len(tight) == 11
 
 
 def test_memory_budget_from_env_setting_or_machine(monkeypatch):
-    from digestgen.pipeline import search
+    from digestgen.pipeline import shards as planning
 
-    monkeypatch.setenv(search.MEMORY_ENV, "900")
-    assert search.memory_budget(2000) == 900
-    monkeypatch.delenv(search.MEMORY_ENV)
-    assert search.memory_budget(2000) == 2000
-    assert 256 <= search.memory_budget(0)
-    monkeypatch.setattr(search, "available_mb", lambda: 2000)
-    assert search.memory_budget(0) == 1000
+    monkeypatch.setenv(planning.MEMORY_ENV, "900")
+    assert planning.memory_budget(2000) == 900
+    monkeypatch.delenv(planning.MEMORY_ENV)
+    assert planning.memory_budget(2000) == 2000
+    assert 256 <= planning.memory_budget(0)
+    monkeypatch.setattr(planning, "available_mb", lambda: 2000)
+    assert planning.memory_budget(0) == 1000
 
 
 def test_search_memory_setting_is_checked(make_repo):
@@ -289,7 +289,7 @@ def test_bundle_is_written_and_stale_index_disappears(sites):
 
 
 def test_bundle_data_round_trips_and_rebuilds_identically(sites, tmp_path):
-    from digestgen.pipeline.search import _read
+    from digestgen.pipeline.bundle import _read
 
     bundle = Path(sites["/"]) / "pagefind"
     filters = sorted((bundle / "filter").glob("*.pf_filter"))

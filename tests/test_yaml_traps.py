@@ -19,7 +19,8 @@ from digestgen.pipeline import content
 from digestgen.tools import editor
 from digestgen.tools.arxivapi import Paper
 from digestgen.config import Settings
-from digestgen.pipeline.schema import PAPER, Checker
+from digestgen.pipeline.kinds import Checker
+from digestgen.pipeline.schema import PAPER
 from digestgen.pipeline.sources import read_yaml_file
 
 P = "papers/2507.16075.yaml"

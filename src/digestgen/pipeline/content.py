@@ -13,7 +13,8 @@ from typing import Any
 
 from digestgen.config import Settings
 from digestgen.errors import ContentError, SourceError
-from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID, Checker, suggest
+from digestgen.pipeline.kinds import Checker, suggest
+from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID
 from digestgen.pipeline.sources import read_front_matter_file, read_yaml_file
 
 PAPERS_DIR = "papers"

@@ -4,8 +4,8 @@ Each paper and issue gets a small document at the same path as its page, holding
 search as search tokens (titles, tldr, summary, abstracts, authors, tags, the arXiv id; an
 issue's title and intro; see `korean`) and, as metadata, the text that result excerpts are cut
 from. The documents are indexed in *shards*, each a Pagefind bundle of a contiguous range of
-dates, several at once within a memory budget (see `plan` and `memory_budget`); the search page
-merges them in the browser. Documents are NFD-normalized:
+dates, several at once within a memory budget (see `shards`); the search page merges them in the
+browser (the bundle's files are made reproducible by `bundle`). Documents are NFD-normalized:
 Pagefind 1.5 files every precomposed Hangul word as a "diacritic variant" of its NFD form and
 does not count variants when it splits the index into chunks, so NFC Korean text ends up in one
 chunk that a first search downloads whole (6.8 MB at 10,000 papers). In NFD the words are their
@@ -15,13 +15,9 @@ Pagefind normalizes them the same way. The search page turns results back into N
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
 import os
-import re
 import shutil
-import math
 import subprocess
 import sys
 import tempfile
@@ -31,80 +27,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import cbor2 as cbor
-
 from digestgen import __version__, atomic
-from digestgen.pipeline.cache import for_output
 from digestgen.errors import BuildError
+from digestgen.pipeline.bundle import normalize_bundle, page_ids, page_url, version
+from digestgen.pipeline.cache import for_output
 from digestgen.pipeline.output import write_tree
+from digestgen.pipeline.shards import date_of, memory_budget, plan
 
 BUNDLE_DIR = "pagefind"
 SHARD_DIR = "shard-{}"  # shard i > 0 of the base, inside the base folder (shard 0 is the base folder)
-# A Pagefind 1.5 process peaks at about PEAK_MB plus PEAK_PER_BYTE times the bytes of the
-# documents it indexes (measured on the benchmark corpus; memory grows linearly with the documents).
-PEAK_MB = 100
-PEAK_PER_BYTE = 31
-MIN_SHARD_DOCS = 500  # fewer documents per shard are not worth a process
-MAX_SHARDS = 12  # each shard adds its own index chunk per query word to a first search
-MEMORY_ENV = "DIGESTGEN_SEARCH_MEMORY"
-SHARDS_ENV = "DIGESTGEN_SEARCH_SHARDS"  # a fixed number of shards (tests, measurements)
-
-
-def available_mb() -> int:
-    """MemAvailable from /proc/meminfo, in MB (4096 where it cannot be read)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) // 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return 4096
-
-
-def memory_budget(setting: int = 0) -> int:
-    """MB that Pagefind's processes may use at once: $DIGESTGEN_SEARCH_MEMORY, else the
-    `search_memory` setting, else half of the memory available now."""
-    value = os.environ.get(MEMORY_ENV, "").strip()
-    if value.isdigit() and int(value) > 0:
-        return int(value)
-    if setting > 0:
-        return setting
-    return max(256, available_mb() // 2)
-
-
-def estimate_mb(size: int) -> float:
-    """Pagefind's estimated peak RSS for documents of `size` bytes."""
-    return PEAK_MB + PEAK_PER_BYTE * size / 2**20
-
-
-def _order_key(item: tuple[str, bytes]):
-    found = _DATE.search(item[1])
-    return (found.group(1).decode() if found else "", item[0])
-
-
-def plan(documents: dict[str, bytes], budget: int, cores: int | None = None) -> tuple[list[list[str]], int]:
-    """Split documents into shards and say how many to index at once.
-
-    Shards are contiguous ranges of dates, newest first, of (nearly) equal size. Every shard adds
-    its own index chunk per query word to a reader's first search, so there are as few as let one
-    shard be indexed within `budget` (estimated with `estimate_mb`): readers' payload first, then
-    memory, then using every core. Never more than MAX_SHARDS nor fewer than MIN_SHARD_DOCS
-    documents each. Returns (the shards as lists of paths, how many Pagefind processes may run
-    at once within the budget).
-    """
-    cores = cores or os.cpu_count() or 1
-    total = sum(map(len, documents.values()))
-    count = math.ceil((estimate_mb(total) - PEAK_MB) / max(1.0, budget - PEAK_MB))
-    count = max(1, min(count, MAX_SHARDS, len(documents) // MIN_SHARD_DOCS))
-    forced = os.environ.get(SHARDS_ENV, "").strip()
-    if forced.isdigit() and int(forced) > 0:
-        count = int(forced)
-    ordered = [path for path, _ in sorted(documents.items(), key=_order_key, reverse=True)]
-    shards = [ordered[len(ordered) * i // count:len(ordered) * (i + 1) // count] for i in range(count)]
-    shards = [shard for shard in shards if shard] or [[]]
-    biggest = max(estimate_mb(sum(len(documents[p]) for p in shard)) for shard in shards)
-    return shards, max(1, min(cores, len(shards), int(budget // biggest)))
-
 
 def _mark(document: bytes, part: str) -> bytes:
     """Add the `part` filter (the shard a page is in), which the search page uses to sort by date."""
@@ -126,54 +57,6 @@ def normalize(documents: dict[str, bytes]) -> dict[str, bytes]:
     """NFD-normalize search documents (see the module docstring for why)."""
     return {path: unicodedata.normalize("NFD", data.decode("utf-8")).encode("utf-8")
             for path, data in documents.items()}
-
-
-HEADER = b"pagefind_dcd"
-
-
-def _read(path: Path):
-    """A Pagefind data file: gzip, a 12-byte signature, then CBOR."""
-    raw = gzip.decompress(path.read_bytes())
-    if not raw.startswith(HEADER):
-        raise ValueError(f"{path.name}: not a Pagefind data file")
-    body = raw[len(HEADER):]
-    value = cbor.loads(body)
-    if cbor.dumps(value) != body:  # only rewrite what we can reproduce exactly
-        raise ValueError(f"{path.name}: CBOR does not round-trip")
-    return value
-
-
-def _write(folder: Path, stem: str, suffix: str, value, digits: int) -> str:
-    body = cbor.dumps(value)
-    name = f"{stem}_{hashlib.sha256(body).hexdigest()[:digits]}"
-    (folder / f"{name}{suffix}").write_bytes(gzip.compress(HEADER + body, mtime=0))
-    return name
-
-
-def normalize_bundle(bundle: Path) -> None:
-    """Make Pagefind's output reproducible.
-
-    Pagefind 1.5 writes each filter's values, and the list of filters in the meta file, in hash-map
-    order, which changes from run to run; the file names are content hashes, so the names and
-    `pagefind-entry.json` change too. Sort both, and rename by the hash of the sorted content.
-    The index chunks and fragments are already reproducible and are left alone.
-    """
-    entry_path = bundle / "pagefind-entry.json"
-    entry = json.loads(entry_path.read_text())
-    for language, info in entry["languages"].items():
-        meta_path = bundle / f"pagefind.{info['hash']}.pf_meta"
-        meta = _read(meta_path)
-        renamed = {}
-        for name, old_hash in meta[3]:
-            path = bundle / "filter" / f"{old_hash}.pf_filter"
-            filter_name, values = _read(path)
-            values.sort(key=lambda pair: pair[0])
-            path.unlink()
-            renamed[old_hash] = _write(bundle / "filter", language, ".pf_filter", [filter_name, values], 7)
-        meta[3] = sorted([name, renamed[old]] for name, old in meta[3])
-        meta_path.unlink()
-        info["hash"] = _write(bundle, f"pagefind.{language}", ".pf_meta", meta, 10).removeprefix("pagefind.")
-    entry_path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
 
 
 def _run(site: Path, bundle: Path) -> subprocess.Popen:
@@ -207,27 +90,11 @@ def _finish(process: subprocess.Popen, site: Path, bundle: Path) -> None:
 
 DELTA_DIR = "delta"
 STATE_FILE = "search.json"
-_DATE = re.compile(rb'data-pagefind-sort="date\[content\]" content="([0-9-]+)"')
 
 
 def max_delta(documents: int) -> int:
     """The most documents a delta may hold before the base is rebuilt."""
     return max(100, documents // 50)
-
-
-def page_url(path: str) -> str:
-    """The URL Pagefind records for a document at `path` ('papers/x/index.html' -> '/papers/x/')."""
-    return "/" + path.removesuffix("index.html")
-
-
-def page_ids(bundle: Path) -> dict[str, str]:
-    """{Pagefind URL: page id} of a bundle, read from its fragment files."""
-    ids = {}
-    fragments = [*bundle.glob("fragment/*.pf_fragment"), *bundle.glob("shard-*/fragment/*.pf_fragment")]
-    for fragment in fragments:
-        data = gzip.decompress(fragment.read_bytes()).removeprefix(HEADER)  # signature, then JSON
-        ids[json.loads(data)["url"]] = fragment.name.removesuffix(".pf_fragment")
-    return ids
 
 
 @dataclass
@@ -353,7 +220,7 @@ class Indexer:
     def wait(self) -> Segments:
         if self.thread is not None:
             self._join()
-            if self.base is not None and _version(self.bundle) != _version(self.base):
+            if self.base is not None and version(self.bundle) != version(self.base):
                 # another Pagefind wrote the base: the two would not merge, so index everything
                 self.base, self.segments = None, Segments()
                 shutil.rmtree(self.bundle, ignore_errors=True)
@@ -370,8 +237,7 @@ class Indexer:
         for path in self.changed:
             page = delta_ids.get(page_url(path))
             if page is not None:
-                found = _DATE.search(self.documents[path])
-                self.segments.delta_dates[page] = found.group(1).decode() if found else ""
+                self.segments.delta_dates[page] = date_of(self.documents[path])
         self.segments.delta = bool(delta_ids)
         # a page whose id did not change is the same page in both bundles: the browser dedupes it
         self.segments.superseded = sorted(i for i in old_ids.values() if i and i not in self.segments.delta_dates)
@@ -432,14 +298,6 @@ def _shards(base: Path) -> list[str]:
     """The shard folders inside a base bundle, in order (newest dates first)."""
     found = [p.name for p in base.glob("shard-*") if p.is_dir()] if base.is_dir() else []
     return sorted(found, key=lambda name: int(name.removeprefix("shard-")))
-
-
-def _version(bundle: Path) -> str | None:
-    """The Pagefind version that wrote `bundle`."""
-    try:
-        return json.loads((bundle / "pagefind-entry.json").read_text()).get("version")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def _link(src: str, dst: str) -> None:
