@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digestgen.config import Settings
+from digestgen.config import WEEKDAYS, Settings
+from digestgen.pipeline import cache as caches
 from digestgen.errors import ContentError, SourceError
 from digestgen.pipeline.kinds import Checker, suggest
 from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID
@@ -229,9 +230,8 @@ def _local_figures(root: Path, data: dict, ck: Checker) -> dict[str, tuple]:
             ck.fail(where, f"'{src}' could not be read as a {file.suffix.lstrip('.').upper()} image")
             continue
         digest = hashlib.sha256(data_).hexdigest()[:10]
-        info = os.stat(file)
         found[src] = (f"figures/{file.stem}.{digest}{file.suffix.lower()}", width if width > 0 else None,
-                      height if height > 0 else None, (info.st_size, info.st_mtime_ns))
+                      height if height > 0 else None, caches.stamp(file))
     return found
 
 
@@ -314,8 +314,12 @@ def _issue_date(stem: str, rel: str, errors: list[SourceError]) -> dt.date | Non
         return None
 
 
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 DAY_NAMES_KO = ("월요일", "화요일", "수요일", "목요일", "금요일", "토요일", "일요일")
+
+
+def week_start(day: dt.date, first: int = 0) -> dt.date:
+    """The first day of `day`'s week, for weeks that start on weekday `first` (0 = Monday, the default)."""
+    return day - dt.timedelta(days=(day.weekday() - first) % 7)
 
 
 def _week_problems(issues: list[Issue], first: int) -> list[SourceError]:
@@ -340,16 +344,16 @@ def _week_problems(issues: list[Issue], first: int) -> list[SourceError]:
     for issue in issues:
         if issue.week in off:
             problems.append(SourceError(issue.source, 1, 1, (
-                f"{issue.week.isoformat()} is a {DAY_NAMES[issue.week.weekday()]}, but weeks start on "
-                f"{DAY_NAMES[first]}: {_rename_hint(issue, first, taken)}or set week_start = "
-                f"\"{DAY_NAMES[issue.week.weekday()].lower()}\" in digestgen.toml "
+                f"{issue.week.isoformat()} is a {WEEKDAYS[issue.week.weekday()].capitalize()}, but weeks start on "
+                f"{WEEKDAYS[first].capitalize()}: {_rename_hint(issue, first, taken)}or set week_start = "
+                f"\"{WEEKDAYS[issue.week.weekday()]}\" in digestgen.toml "
                 f"(이슈 파일 이름은 그 주의 첫날({DAY_NAMES_KO[first]})이어야 합니다)"), "warning"))
     return problems
 
 
 def _rename_hint(issue: Issue, first: int, taken: set[dt.date]) -> str:
     """'rename to 2025-07-21.md, ' when the week's first day has no issue yet, else ''."""
-    start = issue.week - dt.timedelta(days=(issue.week.weekday() - first) % 7)
+    start = week_start(issue.week, first)
     for candidate in (start, start + dt.timedelta(days=7)):
         if candidate != issue.week and candidate not in taken:
             return f"rename it to {candidate.isoformat()}.md, "

@@ -32,6 +32,3 @@ def emojize(text: str) -> str:
     known = table()
     return SHORTCODE.sub(lambda m: known.get(m[1].lower(), m[0]), text)
 
-
-def is_known(name: str) -> bool:
-    return name.strip(":").lower() in table()

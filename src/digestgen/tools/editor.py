@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from digestgen import atomic
 from digestgen.tools.arxivapi import Paper, file_stem
-from digestgen.pipeline.content import DIGESTS_DIR, ISSUE_NAME
+from digestgen.pipeline.content import DIGESTS_DIR, ISSUE_NAME, week_start
 from digestgen.pipeline.sources import Loader
 
 INTRO_OUTLINE = """\
@@ -126,11 +127,6 @@ def replace_file(path: Path, text: str) -> None:
     atomic.write(path, text.encode("utf-8"), sync=True)
 
 
-def week_start(day: dt.date, first: int = 0) -> dt.date:
-    """The first day of `day`'s week, for weeks that start on weekday `first` (0 = Monday, the default)."""
-    return day - dt.timedelta(days=(day.weekday() - first) % 7)
-
-
 def issue_weeks(root: Path) -> list[dt.date]:
     """The first days of the weeks that have an issue file, oldest first."""
     folder = root / DIGESTS_DIR
@@ -182,27 +178,56 @@ def issue_text(ids: list[str]) -> str:
     return f"---\ndraft: true  # delete this line to publish the issue\n{title}{papers}---\n{INTRO_OUTLINE}"
 
 
+@dataclass
+class FrontMatter:
+    """An issue file as lines, for an edit that keeps its layout: the front matter is
+    `lines[1:end]`, composed as `node`; `write` puts back the file's newlines and BOM."""
+
+    lines: list[str]
+    end: int
+    node: yaml.Node | None
+    newline: str
+    bom: bool
+
+    @classmethod
+    def read(cls, path: Path, purpose: str = "") -> "FrontMatter":
+        """Read `path`; EditError when it has no closed, valid front matter (`purpose` ends that message)."""
+        text = path.read_bytes().decode("utf-8")
+        newline = "\r\n" if "\r\n" in text else "\n"
+        lines = text.replace("\r\n", "\n").split("\n")
+        bom = lines[0].startswith("\ufeff")
+        lines[0] = lines[0].removeprefix("\ufeff")
+        if lines[0].strip() != "---":
+            raise EditError(f"{path.name}: no front matter{purpose}")
+        try:
+            end = _closing(lines)
+        except StopIteration:
+            raise EditError(f"{path.name}: front matter is not closed") from None
+        try:
+            node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
+        except yaml.YAMLError as exc:
+            raise EditError(f"{path.name}: front matter is not valid YAML ({' '.join(str(exc).split())})") from None
+        return cls(lines, end, node, newline, bom)
+
+    def data(self) -> dict:
+        """The front matter as edited so far, read again."""
+        return yaml.safe_load("\n".join(self.lines[1:_closing(self.lines)])) or {}
+
+    def write(self, path: Path) -> None:
+        replace_file(path, ("\ufeff" if self.bom else "") + self.newline.join(self.lines))
+
+
+def _closing(lines: list[str]) -> int:
+    return next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+
+
 def add_to_issue(path: Path, ids: list[str]) -> list[str]:
     """Append `ids` to the issue at `path` (creating it as a draft); return the ids added."""
     if not path.exists():
         write_new(path, issue_text(ids))
         return list(ids)
-    raw = path.read_bytes()
-    text = raw.decode("utf-8")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    lines = text.replace("\r\n", "\n").split("\n")
-    bom = lines[0].startswith("\ufeff")
-    lines[0] = lines[0].removeprefix("\ufeff")
-    if not lines or lines[0].strip() != "---":
-        raise EditError(f"{path.name}: no front matter to add papers to")
-    try:
-        end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    except StopIteration:
-        raise EditError(f"{path.name}: front matter is not closed") from None
-    try:
-        node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
-    except yaml.YAMLError as exc:
-        raise EditError(f"{path.name}: front matter is not valid YAML ({' '.join(str(exc).split())})") from None
+    front = FrontMatter.read(path, " to add papers to")
+    lines, end, node = front.lines, front.end, front.node
     papers = None
     if isinstance(node, yaml.MappingNode):
         papers = next((v for k, v in node.value if getattr(k, "value", None) == "papers"), None)
@@ -226,11 +251,9 @@ def add_to_issue(path: Path, ids: list[str]) -> list[str]:
         lines[after + 1:after + 1] = [f"{dash}- {_quote(i)}" for i in new]
     else:
         raise EditError(f"{path.name}: `papers` is not a list; fix it by hand")
-    closing = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    check = yaml.safe_load("\n".join(lines[1:closing])) or {}
-    if [str(i) for i in check.get("papers") or []] != existing + new:
+    if [str(i) for i in front.data().get("papers") or []] != existing + new:
         raise EditError(f"{path.name}: could not add the ids without changing the file's layout; add them by hand")
-    replace_file(path, ("\ufeff" if bom else "") + newline.join(lines))
+    front.write(path)
     return new
 
 

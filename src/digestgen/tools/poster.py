@@ -18,7 +18,6 @@ import yaml
 
 from digestgen.tools import discourse, editor, export
 from digestgen.errors import UsageError
-from digestgen.pipeline.sources import Loader
 
 KEY_ENV, USER_ENV = "DISCOURSE_API_KEY", "DISCOURSE_API_USERNAME"
 
@@ -111,15 +110,9 @@ def _int(answer: dict, key: str) -> int:
 
 def write_ids(path: Path, topic: int, ids: list[int]) -> None:
     """Set `discourse: {topic: N, posts: [...]}` in the issue's front matter, keeping the rest."""
-    raw = path.read_bytes().decode("utf-8")
-    newline = "\r\n" if "\r\n" in raw else "\n"
-    bom = raw.startswith("\ufeff")
-    lines = raw.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
-    if not lines or lines[0].strip() != "---":
-        raise editor.EditError(f"{path.name}: no front matter")
-    end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+    front = editor.FrontMatter.read(path)
+    lines, end, node = front.lines, front.end, front.node
     value = f"discourse: {{topic: {topic}, posts: [{', '.join(map(str, ids))}]}}"
-    node = yaml.compose("\n".join(lines[1:end]), Loader=Loader)
     pair = None
     if isinstance(node, yaml.MappingNode):
         pair = next(((k, v) for k, v in node.value if getattr(k, "value", None) == "discourse"), None)
@@ -132,8 +125,6 @@ def write_ids(path: Path, topic: int, ids: list[int]) -> None:
             raise editor.EditError(f"{path.name}: `discourse` is not a top-level key; fix it by hand")
         comment = re.search(r"\s+#.*$", lines[last]) if last == first else None
         lines[first:last + 1] = [value + (comment[0] if comment else "")]
-    closing = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-    check = yaml.safe_load("\n".join(lines[1:closing])) or {}
-    if check.get("discourse") != {"topic": topic, "posts": ids}:
+    if front.data().get("discourse") != {"topic": topic, "posts": ids}:
         raise editor.EditError(f"{path.name}: could not record the topic id without changing the file's layout")
-    editor.replace_file(path, ("\ufeff" if bom else "") + newline.join(lines))
+    front.write(path)

@@ -10,7 +10,6 @@ never overwrites a file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from digestgen import __version__
@@ -179,8 +178,6 @@ def init(folder: Path, force: bool = False, say=print, **options) -> list[str]:
         raise NotEmpty(f"{folder} is not empty ({shown}); run init in an empty or new folder, or pass --force "
                        "to add the missing files (existing files are never overwritten)")
     kept = []
-    umask = os.umask(0)
-    os.umask(umask)
     for rel, text in files(**options).items():
         path = folder / rel
         try:
@@ -189,6 +186,5 @@ def init(folder: Path, force: bool = False, say=print, **options) -> list[str]:
             kept.append(rel)
             say(f"kept {rel} (it exists; not overwritten)")
             continue
-        os.chmod(path, 0o666 & ~umask)  # the user's normal file mode, as any editor would write it
         say(f"wrote {rel}")
     return kept
