@@ -27,7 +27,7 @@ class Settings:
     issue_title: str = "이번 주에 살펴볼 만한 AI/ML 논문 모음"
     editors: tuple[str, ...] = ()
     recent_issues: int = 10
-    search_memory: int = 0  # MB the search indexing may use at once; 0: chosen from the machine (see shards.memory_budget)
+    search_memory: int = 0  # no longer used (the index is written by digestgen, see pipeline/pfindex.py); accepted so that old settings still load
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
     week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)

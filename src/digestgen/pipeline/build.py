@@ -113,13 +113,14 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             return Report(seconds=time.perf_counter() - started, up_to_date=True)
         documents = render(plan, plan.site.document_tasks() if plan.options.search else [])
         indexer = start_index(plan, documents, say)
+        streamed: Streamed | None = None
         try:
-            pages = render(plan, plan.site.tasks())
-            pages = add_files(plan, pages, static_files() | plan.site.extras(pages.stored))
             with output.Change(out, fresh=not plan.last.valid) as change:
-                if change.fresh:  # written while Pagefind works; an update waits, to replace its files at once
-                    say("writing the site")
-                    change.write({path: file.data for path, file in pages.new.items()})
+                if change.fresh:  # pages are written as they are rendered; an update waits, to replace its files at once
+                    say("rendering and writing the site")
+                    streamed = Streamed(change)
+                pages = render(plan, plan.site.tasks(), streamed)
+                pages = add_files(plan, pages, static_files() | plan.site.extras(pages.stored))
                 segments = finish_search(indexer, say)
                 pages = add_files(plan, pages, plan.site.render_task(SEARCH_PAGE, segments))
                 warnings = check_links(plan, pages)
@@ -131,7 +132,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             if indexer is not None:
                 indexer.close()
     return Report(pages=sum(1 for path in pages.stored if path.endswith(".html")), files=len(pages.stored),
-                  bytes=sum(len(file.data) for file in pages.new.values()), seconds=time.perf_counter() - started,
+                  bytes=sum(len(file.data) for file in pages.new.values()) + (streamed.bytes if streamed is not None else 0),
+                  seconds=time.perf_counter() - started,
                   warnings=warnings, search_reused=bool(segments and not segments.rebuilt),
                   search_delta=segments.delta_documents if segments else 0,
                   rendered=len(plan.stale) + 1, written=written)  # and the search page
@@ -185,10 +187,26 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
                 keys, stale)
 
 
-def render(plan: Plan, tasks: list[Task]) -> Rendered:
+@dataclass
+class Streamed:
+    """Stages each task's files in a fresh output as soon as they are rendered, and lets go of
+    their bytes (a large site's pages need not all be held in memory at once)."""
+
+    change: output.Change
+    bytes: int = 0
+
+    def __call__(self, files: dict[str, File]) -> None:
+        self.change.write({path: file.data for path, file in files.items()})
+        for file in files.values():
+            self.bytes += len(file.data)
+            file.data = b""
+
+
+def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     """Render the stale ones of `tasks`; take the others' files from the last build's manifest.
-    Each task is recorded in the next manifest."""
-    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale])
+    Each task is recorded in the next manifest; `sink(files)`, if given, gets each task's files as
+    they come."""
+    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], each=sink)
     result = Rendered()
     for task in tasks:
         document = KINDS[task.kind].document
@@ -223,7 +241,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
                                    {path: file.data for path, file in documents.new.items()},
                                    render=render_documents, full=plan.options.full_index,
-                                   memory=plan.settings.search_memory)
+                                   language=plan.settings.language)
     if indexer.segments.rebuilt:
         say("indexing the search documents (in the background)")
     return indexer
@@ -280,24 +298,33 @@ _WORKER: Renderer | None = None
 
 
 def _render_task(task: Task) -> dict[str, File]:
-    """One task's files; search documents come back NFD-normalized (see `search.normalize`)."""
+    """One task's files (a search record is kept by its hash only: it is not a page of the site)."""
     files = _WORKER.render_task(task)
     if KINDS[task.kind].document:
-        return {path: File(data, Stored(cache.content_hash(data))) for path, data in search_index.normalize(files).items()}
+        return {path: File(data, Stored(cache.content_hash(data))) for path, data in files.items()}
     return {path: _file(path, data) for path, data in files.items()}
 
 
-def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None) -> dict[Task, dict[str, File]]:
-    """{task: its files}, rendered by forked worker processes when there are many."""
+def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
+                 each=None) -> dict[Task, dict[str, File]]:
+    """{task: its files}, rendered by forked worker processes when there are many; `each(files)`,
+    if given, is called with every task's files as they arrive."""
     global _WORKER
     workers = workers or os.cpu_count() or 1
     _WORKER = site
+    parts = []
     try:
         if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
-            parts = [_render_task(task) for task in tasks]
+            for task in tasks:
+                parts.append(_render_task(task))
+                if each:
+                    each(parts[-1])
         else:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                parts = pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 8)))
+                for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
+                    parts.append(files)
+                    if each:
+                        each(files)
     finally:
         _WORKER = None
     return dict(zip(tasks, parts))

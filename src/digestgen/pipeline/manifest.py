@@ -35,9 +35,10 @@ class Stored:
     scan: tuple | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class File:
-    """A file rendered by this build: its bytes, and what the manifest keeps of it."""
+    """A file rendered by this build: its bytes (emptied once a fresh build has written them, see
+    `build.Streamed`), and what the manifest keeps of it."""
 
     data: bytes
     stored: Stored

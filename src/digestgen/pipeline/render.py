@@ -17,9 +17,10 @@ from digestgen import __version__
 from digestgen.config import Settings
 from digestgen.pipeline.digest import Digest, IssueView, PaperView
 from digestgen.errors import BuildError
-from digestgen.pipeline.korean import MIN_STEM, PARTICLES, SENTINEL
+from digestgen.pipeline.korean import MIN_STEM, PARTICLES
 from digestgen.pipeline.manifest import Task
 from digestgen.pipeline import metadata as publish
+from digestgen.pipeline import records
 from digestgen.pipeline.emojis import emojize
 from digestgen.pipeline.markup import SUMMARY_HEADING_LEVEL, shift_headings
 
@@ -192,7 +193,7 @@ class Renderer:
     def search(self, template: str, name: str, search) -> dict[str, bytes]:
         """The search page; `search` is the bundle's `search.Segments` (None without a search index)."""
         return self.page("search/index.html", template, og={"title": f"검색 · {self.settings.title}"},
-                         particles=PARTICLES, min_stem=MIN_STEM, sentinel=SENTINEL, segments=search,
+                         particles=PARTICLES, min_stem=MIN_STEM, segments=search,
                          empty=not (self.digest.issues or self.digest.papers))
 
     def not_found(self, template: str, name: str, search) -> dict[str, bytes]:
@@ -200,11 +201,11 @@ class Renderer:
 
     def issue_document(self, template: str, slug: str, search) -> dict[str, bytes]:
         view = self.digest.issues[self._issue_index(slug)]
-        return self.page(f"{view.url}index.html", template, issue=view, tokens=view.search_tokens, sentinel=SENTINEL)
+        return {f"{view.url}index.html": records.encode(records.issue_record(view))}
 
     def paper_document(self, template: str, pid: str, search) -> dict[str, bytes]:
         view = self.digest.papers[pid]
-        return self.page(f"{view.url}index.html", template, paper=view, tokens=view.search_tokens, sentinel=SENTINEL)
+        return {f"{view.url}index.html": records.encode(records.paper_record(view, self.settings))}
 
     def feeds(self) -> dict[str, bytes]:
         """Atom, RSS and JSON feeds of issues, papers and each tag; sitemap.xml needs these URLs too."""
@@ -371,8 +372,8 @@ KINDS: dict[str, PageKind] = {
     "papers": PageKind("papers.html", Renderer.papers, None),
     "404": PageKind("404.html", Renderer.not_found, Renderer._key_constant),
     "search": PageKind("search.html", Renderer.search, None),
-    "doc-issue": PageKind("search-issue.html", Renderer.issue_document, Renderer._key_issue_document, document=True),
-    "doc-paper": PageKind("search-paper.html", Renderer.paper_document, Renderer._key_paper_document, document=True),
+    "doc-issue": PageKind("", Renderer.issue_document, Renderer._key_issue_document, document=True),
+    "doc-paper": PageKind("", Renderer.paper_document, Renderer._key_paper_document, document=True),
 }
 SEARCH_PAGE = Task("search")
 

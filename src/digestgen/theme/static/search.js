@@ -6,12 +6,11 @@
      `model`; Pagefind then matches word prefixes), and an arXiv id in any form (`arXiv:2507.16075v2`)
      becomes the one token the paper's id was indexed as. A long Korean word is also searched split
      in two (`미세조정` -> `미세 조정`), which finds the spelling with a space.
-   - The index is in shards (contiguous date ranges, newest first; see digestgen/pipeline/search.py), merged
-     with mergeIndex. Relevance order is Pagefind's; for 최신순 each shard is searched on its own
-     (the `part` filter) and the shards' date-ordered results are merged by date.
+   - Relevance order is Pagefind's; for 최신순 the base and the delta (below) are each searched on
+     their own (the `part` filter) and their date-ordered results are merged by date.
    - Filters are fetched only when the reader opens the filter panel (or a link names one):
      Pagefind's bundled UIs fetch every filter file before the first search.
-   - Search documents are NFD (see digestgen/pipeline/search.py); everything shown is turned back to NFC,
+   - Words in the index are NFD (see digestgen/pipeline/search.py); everything shown is turned to NFC,
      and excerpts are cut from the `text` metadata (the readable text; the indexed body is tokens).
    - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form.
    - After an incremental build the bundle has a delta (pages changed since the base was indexed,
@@ -32,7 +31,6 @@
 
   var PARTICLES = JSON.parse(root.dataset.particles || "[]");
   var MIN_STEM = Number(root.dataset.minStem || 2);
-  var SENTINEL = root.dataset.sentinel || "\u2042";
   var HANGUL = /^[\uac00-\ud7a3]+$/;
   var PAGE_SIZE = 5;
   var EXCERPT_WORDS = 32;
@@ -41,7 +39,6 @@
   var VALUE_NAMES = { code: { yes: "코드 공개" }, tag: JSON.parse(root.dataset.tagLabels || "{}") };
   var KIND_NAMES = { paper: "논문", issue: "호 소개" };
   var DELTA = root.dataset.delta || "";
-  var SHARDS = JSON.parse(root.dataset.shards || "[]");
   var ARXIV = /(?:arxiv:\s*|arxiv\.org\/(?:abs|pdf)\/)?\b([0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?\/[0-9]{7})(?:v[0-9]+)?\b/gi;
   var TRIM = /^[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+|[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+$/g;
   var EN_SUFFIXES = ["ations", "ation", "ings", "ing", "ed", "es", "s"];
@@ -122,8 +119,8 @@
   }
 
   /* The spellings worth searching, each with the parts of the index (`part` filter values) it
-     may search: Pagefind drops a word that matches nothing in a shard and searches that shard for
-     the other words alone, so a split spelling is searched only in shards that have both parts. */
+     may search: Pagefind drops a word that matches nothing in a bundle and searches that bundle for
+     the other words alone, so a split spelling is searched only in bundles that have both parts. */
   function spellings(pf, variants) {
     var everywhere = { any: PARTS };
     return Promise.all(variants.map(function (v) {
@@ -155,7 +152,7 @@
   }
 
   function excerpt(content, title) {
-    var text = nfc(content).split(SENTINEL)[0].replace(/\s+/g, " ");
+    var text = nfc(content).replace(/\s+/g, " ");
     if (title && text.indexOf(title) === 0) text = text.slice(title.length).replace(/^[.\s]+/, "");
     var words = text.split(/\s+/).filter(Boolean);
     var hit = -1;
@@ -228,17 +225,15 @@
       pagefind = import(root.dataset.bundle + "pagefind.js").then(function (pf) {
         return pf.options({ baseUrl: root.dataset.base, excerptLength: EXCERPT_WORDS }).then(function () {
           pf.init();
-          var merged = SHARDS.map(function (name) { return root.dataset.bundle + name + "/"; });
-          if (DELTA) merged.push(DELTA);
-          return Promise.all(merged.map(function (path) { return pf.mergeIndex(path, { baseUrl: root.dataset.base }); }));
+          return DELTA ? pf.mergeIndex(DELTA, { baseUrl: root.dataset.base }) : null;
         }).then(function () { return pf; });
       });
     }
     return pagefind;
   }
 
-  /* Base shards ("0" is the base folder itself) and the delta, as values of the `part` filter. */
-  var PARTS = ["0"].concat(SHARDS.map(function (name) { return name.replace("shard-", ""); }), DELTA ? ["delta"] : []);
+  /* The base ("0") and the delta, as values of the `part` filter. */
+  var PARTS = ["0"].concat(DELTA ? ["delta"] : []);
 
   function run() {
     var id = ++searchId;
@@ -259,7 +254,7 @@
     }).then(function (variants) {
       var pf = engine;
       var filters = activeFilters();
-      function within(v, extra) {  // the reader's filters, and the shards a split spelling may search
+      function within(v, extra) {  // the reader's filters, and the bundles a split spelling may search
         var f = Object.assign({}, filters, extra || {});
         if (v.parts) f.part = { any: f.part ? f.part.any.filter(function (p) { return v.parts.indexOf(p) >= 0; }) : v.parts };
         return f;
@@ -316,7 +311,7 @@
     };
   }
 
-  /* Date order: each list (a shard or the delta, for one spelling) is already newest first;
+  /* Date order: each list (the base or the delta, for one spelling) is already newest first;
      merge them by date, loading a page's data only when it heads its list (the delta's dates
      come from the build). */
   function byDateQueue(lists) {

@@ -1,0 +1,378 @@
+"""Write a Pagefind 1.5 bundle directly from search records, without Pagefind's indexer.
+
+Pagefind's indexer reads HTML, and on an archive of 10,000 papers it needs minutes of CPU and
+gigabytes of memory (it keeps every page's words and positions in memory at once, and NFD Korean
+costs it more still). digestgen already knows every word it wants indexed (see `korean`), so it
+writes the bundle's data files itself: the word index in chunks, one fragment per page, the
+filters, the sort order and the meta file, in the format the Pagefind 1.5 runtime reads. The
+runtime (`pagefind.js`, its worker and WebAssembly, and the UI files) is Pagefind's own: the real
+binary writes it once per Pagefind version into a cache (`runtime`).
+
+A *record* is what a search document holds (see `render.search_record`):
+
+    {"url": "/papers/x/", "blocks": [[weight, text], ...], "meta": {...}, "filters": {name: [values]},
+     "sort": {name: value}}
+
+Words are made the way Pagefind's indexer makes them from the same text (`words_of`): split on
+white space; lower-cased letters and digits form the word; a word with punctuation in it is also
+indexed by its parts (`on-policy` -> `onpolicy`, `on`, `policy`). Words are NFD (see `search`):
+the runtime normalizes a query the same way. `tests/test_pfindex.py` checks the result against
+what the real Pagefind binary writes for the same documents.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+import unicodedata
+from collections import Counter, defaultdict, deque
+from itertools import compress, pairwise, repeat
+from operator import and_, not_, sub
+from pathlib import Path
+
+import cbor2
+
+from digestgen.errors import BuildError
+
+HEADER = b"pagefind_dcd"
+FORMAT = "1.5."  # the Pagefind versions whose format this module writes
+INCLUDE = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")  # Pagefind's include_characters
+WEIGHT = 24  # Pagefind stores a weight w as w * 24
+CHUNK = 40000  # bytes of page entries per index chunk (before gzip): small chunks keep a first search light
+_ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
+# where convert_case (Pagefind's splitter of compound words) breaks a word: lower|Upper,
+# ACRONYM|Word, letter|digit and digit|letter
+_CASE_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+
+
+def _normal(word: str) -> str:
+    return "".join(c.lower() for c in word if c.isalnum() or c in INCLUDE)
+
+
+def _discrete(word: str) -> list[str]:
+    """The parts of a word as Pagefind's compound splitter gives them: ASCII punctuation is a
+    break, and so are case and digit changes (`TreeRL` -> `tree rl`, `GPT4o` -> `gpt 4 o`).
+    Combining marks are dropped: Pagefind keeps `café` only as a variant of `cafe`."""
+    plain = "".join(c for c in word if not unicodedata.combining(c))
+    return [p.lower() for piece in _ASCII_PUNCT.sub(" ", plain).split() for p in _CASE_BREAK.split(piece) if p]
+
+
+def words_of(word: str) -> tuple[str, list[str]]:
+    """(the word Pagefind indexes for a white-space-separated `word` (NFD), its extra parts).
+
+    A word with punctuation or capitals in it is also indexed by its parts of two bytes or more
+    (`on-policy` -> `onpolicy`, `on`, `policy`; `LLMs` -> `llms`, `ll`, `ms`); the parts share the
+    word's weight (see `Index.add`)."""
+    if word.isalnum() and word == word.lower():  # most words: no capitals, letters and digits only
+        return word, []
+    normal = _normal(word)
+    parts = _discrete(word)
+    if len(parts) < 2 and (not parts or normal.startswith(parts[0])):
+        return normal, []
+    return normal, [p for p in parts if len(p.encode()) > 1 and p != normal]
+
+
+def _head(major: int, value: int) -> bytes:
+    """A CBOR item head: major type and length or value."""
+    if value < 24:
+        return bytes([major << 5 | value])
+    for code, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if value < 1 << (8 * size):
+            return bytes([major << 5 | code]) + value.to_bytes(size, "big")
+    raise ValueError(value)
+
+
+class _Ints(dict):
+    """CBOR of unsigned integers: the small ones precomputed, others made when first asked for."""
+
+    def __missing__(self, value: int) -> bytes:
+        made = self[value] = _head(0, value)
+        return made
+
+
+_UINT = _Ints((n, _head(0, n)) for n in range(1 << 16))
+_MARK = [_head(1, w) for w in range(256)]  # weight changes -(w + 1), for every weight Pagefind stores
+_ARRAY = [_head(4, n) for n in range(1024)]
+_ONE = [b"\x82" + m for m in _MARK]  # the locations of a word that is once on a page: [-(w + 1), position]
+
+
+def _array(length: int) -> bytes:
+    return _head(4, length)
+
+
+def _text(value: str) -> bytes:
+    data = value.encode()
+    return _head(3, len(data)) + data
+
+
+class Index:
+    """The pages of a bundle, added one record at a time; `write` puts the bundle on disk.
+
+    The word index is kept as CBOR from the start: each word's page entries are encoded when its
+    page is added (pages come in order, so each entry's page delta is known then), and a chunk is
+    only the concatenation of its words' entries. So memory is about the size of the index, and the
+    work per word on a page is a few byte operations.
+    """
+
+    def __init__(self, language: str, fields: list[str]):
+        """`fields`: every metadata field the records may have (Pagefind indexes their words too,
+        by the field's number in this list)."""
+        self.language = language
+        self.field_names = sorted(fields)
+        self.fields = {name: number for number, name in enumerate(self.field_names)}
+        self.entries: defaultdict[str, bytearray] = defaultdict(bytearray)  # word -> its page entries, CBOR
+        self.counts: Counter[str] = Counter()  # word -> pages it is on
+        self.last: dict[str, int] = {}  # word -> the last page it is on (for the next delta)
+        self.pages: list[tuple[bytes, int]] = []  # (fragment JSON, word count) per page number
+        self.filters: dict[str, dict[str, list[int]]] = {}
+        self.sorts: dict[str, list[tuple[str, int]]] = {}
+        self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
+
+    def add(self, record: dict) -> None:
+        number = len(self.pages)
+        found: dict[str, list[int]] = {}  # word -> weight, position, weight, position ...
+        bulk: list = []  # (word, position) of plain words seen once on the page, at the default weight
+        position = 0
+        blocks = [(weight, text.split()) for weight, text in record["blocks"]]
+        blocks = [(weight, words) for weight, words in blocks if words]
+        for index, (weight, words) in enumerate(blocks):
+            stored = max(1, int(min(float(weight), 10.0) * WEIGHT))
+            if index < len(blocks) - 1 and words[-1][-1].isalnum():
+                words[-1] += "."  # Pagefind ends a block like a sentence
+            text = unicodedata.normalize("NFD", " ".join(words))
+            decomposed, lowered = text.split(), text.lower().split()
+            places = range(position, position + len(words))
+            plain = list(map(and_, map(str.isalnum, decomposed), map(str.__eq__, decomposed, lowered)))
+            if stored == WEIGHT and len(set(lowered)) == len(lowered):
+                # the search tokens (see `korean`): each word once, so plain words go in bulk
+                bulk += compress(zip(lowered, places), plain)
+                slow = compress(zip(decomposed, places), map(not_, plain))
+            else:
+                slow = zip(decomposed, places)
+            for word, at in slow:
+                self._found(found, word, stored, at)
+            position += len(words)
+        meta = {k: " ".join(str(v).split()) for k, v in sorted(record.get("meta", {}).items())}
+        in_meta: dict[str, list[int]] = {}  # word -> field, position, field, position ...
+        for name, value in meta.items():
+            field = self.fields[name]
+            for at, word in enumerate(unicodedata.normalize("NFD", value).split()):
+                self._found(in_meta, word, field, at, meta=True)
+        if found or in_meta:  # a word also met outside the bulk gets all its locations in one entry
+            for word, at in bulk:
+                if word in found or word in in_meta:
+                    found.setdefault(word, []).extend((WEIGHT, at))
+            bulk = [item for item in bulk if item[0] not in found]
+        self._post(found, in_meta, number)
+        self._bulk(bulk, number)
+        filters = {k: list(v) for k, v in sorted(record.get("filters", {}).items()) if v}
+        # the readable excerpt stands in for the page's text: the search page shows no other, and
+        # a first search loads a fragment per result
+        fragment = {"url": record["url"], "content": meta.get("text", ""), "word_count": position,
+                    "filters": filters, "meta": meta, "anchors": []}
+        data = json.dumps(fragment, ensure_ascii=False, separators=(",", ":")).encode()
+        self.pages.append((data, position))
+        for name, values in filters.items():
+            for value in values:
+                self.filters.setdefault(name, {}).setdefault(value, []).append(number)
+        for name, value in record.get("sort", {}).items():
+            self.sorts.setdefault(name, []).append((value, number))
+
+    def _found(self, found: dict[str, list[int]], word: str, key: int, position: int, meta: bool = False) -> None:
+        """Note the words Pagefind makes of `word` (see `words_of`) at `position`, with `key` (a
+        weight, which the parts share; or a metadata field's number, `meta`)."""
+        made = self._words.get(word)
+        if made is None:
+            made = self._words[word] = words_of(word)
+        normal, parts = made
+        if normal:
+            at = found.get(normal)
+            if at is None:
+                found[normal] = [key, position]
+            else:
+                at += (key, position)
+        if parts:
+            share = key if meta else max(1, key // len(parts))
+            for part in parts:
+                at = found.get(part)
+                if at is None:
+                    found[part] = [share, position]
+                else:
+                    at += (share, position)
+
+    def _bulk(self, items: list[tuple[str, int]], page: int) -> None:
+        """`_post` for words once on the page at the default weight, in C-level loops (they are
+        most of the index: the search tokens)."""
+        if not items:
+            return
+        words, places = zip(*items)
+        deltas = map(sub, repeat(page), map(self.last.get, words, repeat(0)))
+        encoded = map(b"".join, zip(repeat(b"\x83"), map(_UINT.__getitem__, deltas), repeat(_ONE[WEIGHT]),
+                                    map(_UINT.__getitem__, places), repeat(b"\x80")))
+        deque(map(bytearray.extend, map(self.entries.__getitem__, words), encoded), maxlen=0)
+        self.last.update(zip(words, repeat(page)))
+        self.counts.update(words)
+
+    def _post(self, found: dict[str, list[int]], in_meta: dict[str, list[int]], page: int) -> None:
+        """Encode the page entry [page delta, locations, meta locations] of each word on `page`.
+        Locations are positions in runs of one weight, lightest first, each run after its weight
+        as -(weight + 1), its first position as it is and the others as the step from the last;
+        meta locations are the same with metadata fields (by number, see `fields`) for weights."""
+        entries, counts, last, uint, one = self.entries, self.counts, self.last, _UINT, _ONE
+        empty = _ARRAY[0]
+        for word in found.keys() | in_meta.keys():
+            at = found.get(word)
+            if at is None:
+                locations = empty
+            elif len(at) == 2:
+                locations = one[at[0]] + uint[at[1]]
+            else:
+                locations = _runs(at)
+            where = in_meta.get(word)
+            entries[word] += (b"\x83" + uint[page - last.get(word, 0)] + locations
+                              + (_runs(where) if where else empty))
+            counts[word] += 1
+            last[word] = page
+
+    def write(self, bundle: Path, version: str) -> dict:
+        """Write the data files into `bundle` (a new folder); return the language's entry."""
+        for folder in ("index", "fragment", "filter"):
+            (bundle / folder).mkdir(parents=True, exist_ok=True)
+        hashes = _unique(hashlib.sha256(data).hexdigest() for data, _ in self.pages)
+        pages = []
+        for (data, count), digest in zip(self.pages, hashes):
+            name = f"{self.language}_{digest}"
+            (bundle / "fragment" / f"{name}.pf_fragment").write_bytes(
+                gzip.compress(HEADER + data, compresslevel=6, mtime=0))
+            pages.append([name, count])
+        chunks = self._chunks(bundle)
+        filters = []
+        for name in sorted(self.filters):
+            values = [[value, pages_] for value, pages_ in sorted(self.filters[name].items())]
+            filters.append([name, self._file(bundle / "filter", ".pf_filter", cbor2.dumps([name, values]), 7)])
+        sorts = [[name, [n for _, n in sorted(values)]] for name, values in sorted(self.sorts.items())]
+        meta = [version, pages, chunks, filters, sorts, self.field_names]
+        digest = self._file(bundle, ".pf_meta", cbor2.dumps(meta), 10, prefix="pagefind.")
+        return {"hash": digest.removeprefix("pagefind."), "wasm": None, "page_count": len(pages)}
+
+    def _file(self, folder: Path, suffix: str, body: bytes, digits: int, prefix: str = "") -> str:
+        name = f"{prefix}{self.language}_{hashlib.sha256(body).hexdigest()[:digits]}"
+        (folder / f"{name}{suffix}").write_bytes(gzip.compress(HEADER + body, compresslevel=6, mtime=0))
+        return name
+
+    def _chunks(self, bundle: Path) -> list[list[str]]:
+        """Write the word index in chunks of about CHUNK bytes, in word order; their meta entries."""
+        meta: list[list[str]] = []
+        parts: list[bytes] = []
+        first = last = ""
+        size = 0
+
+        def flush():
+            body = b"\x81" + _array(len(parts) // 2) + b"".join(parts)  # [[word, ...], ...]
+            meta.append([first, last, self._file(bundle / "index", ".pf_index", body, 7)])
+
+        for word in sorted(self.entries):
+            data = self.entries.pop(word)
+            if not parts:
+                first = word
+            parts.append(b"\x83" + _text(word) + _array(self.counts[word]))
+            parts.append(bytes(data) + b"\x80")  # ... then no diacritic variants
+            last = word
+            size += len(data)
+            if size >= CHUNK:
+                flush()
+                parts, size = [], 0
+        if parts:
+            flush()
+        for one, two in pairwise(meta):
+            one[1], two[0] = _prefixes(one[1], two[0])
+        return meta
+
+
+def _runs(at: list[int]) -> bytes:
+    """CBOR of locations given as [key, position, key, position ...]: runs of one key (a weight,
+    or a metadata field's number), in order, each after its key as -(key + 1); in a run, the first
+    position as it is, then the steps from the last."""
+    items, key, before = [], None, 0
+    for k, where in sorted(zip(at[::2], at[1::2])):
+        if k != key:
+            items.append(_MARK[k])
+            key, before = k, 0
+        items.append(_UINT[where - before])
+        before = where
+    return _array(len(items)) + b"".join(items)
+
+
+def _prefixes(a: str, b: str) -> tuple[str, str]:
+    """The shortest prefixes that still tell the last word of a chunk from the first of the next."""
+    common = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        common += 1
+    return a[:common + 1], b[:common + 1]
+
+
+def _unique(digests) -> list[str]:
+    """Short names for full hex digests: 7 characters, longer where two would collide."""
+    digests = list(digests)
+    names, taken = [], set()
+    for digest in digests:
+        length = 7
+        while digest[:length] in taken and length < len(digest):
+            length += 1
+        taken.add(digest[:length])
+        names.append(digest[:length])
+    return names
+
+
+def write_bundle(records, bundle: Path, runtime_files: Path, language: str) -> None:
+    """A whole bundle at `bundle`: the records' data files and the runtime from `runtime_files`."""
+    version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
+    records = list(records)
+    index = Index(language, {name for record in records for name in record.get("meta", {})})
+    for record in records:
+        index.add(record)
+    bundle.mkdir(parents=True)
+    entry = {"version": version, "languages": {language: index.write(bundle, version)},
+             "include_characters": sorted(INCLUDE)}
+    for item in runtime_files.iterdir():
+        if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
+            shutil.copyfile(item, bundle / item.name)
+    (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+
+
+def runtime(executable: Path, cache: Path) -> Path:
+    """Pagefind's runtime files (scripts, styles, WebAssembly) for this binary, written once by
+    the binary itself into `cache` and kept there; BuildError if its format is not FORMAT."""
+    version = subprocess.run([str(executable), "--version"], capture_output=True, text=True, check=False).stdout.split()
+    version = version[-1] if version else "unknown"
+    target = cache / f"pagefind-runtime-{version}"
+    if (target / "pagefind-entry.json").exists():
+        return target
+    with tempfile.TemporaryDirectory(dir=cache.parent if cache.parent.exists() else None) as scratch:
+        site = Path(scratch) / "site"
+        site.mkdir()
+        (site / "index.html").write_text('<!doctype html><html lang="ko"><body><main>x</main></body></html>')
+        done = subprocess.run([str(executable), "--site", str(site), "--output-path", str(Path(scratch) / "out"),
+                               "--quiet"], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BuildError(f"Pagefind failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+        written = json.loads((Path(scratch) / "out" / "pagefind-entry.json").read_text())["version"]
+        if not written.startswith(FORMAT):
+            raise BuildError(f"Pagefind {written} is installed, but digestgen writes the index format of "
+                             f"Pagefind {FORMAT}x: install digestgen's pinned 'pagefind[bin]'")
+        cache.mkdir(parents=True, exist_ok=True)
+        files = Path(scratch) / "files"
+        files.mkdir()
+        for item in (Path(scratch) / "out").iterdir():
+            if item.is_file() and not item.name.endswith(".pf_meta"):
+                shutil.copyfile(item, files / item.name)
+        shutil.rmtree(target, ignore_errors=True)
+        files.rename(target)
+    return target

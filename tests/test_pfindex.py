@@ -1,0 +1,140 @@
+"""digestgen writes the Pagefind bundle itself (digestgen/pipeline/pfindex.py): the same index the
+real Pagefind binary makes of the same search records, in the format its runtime reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from conftest import HERE
+from digestgen import config
+from digestgen.errors import BuildError
+from digestgen.pipeline import build, pfindex
+from digestgen.pipeline.render import renderer
+from digestgen.pipeline.search import executable
+from pagefind_compare import decoded, pagefind_bundle
+
+SET = HERE / "fixtures" / "search-set"
+
+
+def records_of(root: Path) -> list[dict]:
+    settings = config.load(root)
+    digest, _ = build.load(root, settings)
+    site = renderer(root, settings, digest)
+    docs = {p: f.data for part in build.render_tasks(site, site.document_tasks(), workers=1).values()
+            for p, f in part.items()}
+    return [json.loads(docs[path]) for path in sorted(docs)]
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    """The search-set fixture's records, indexed by Pagefind and by digestgen."""
+    work = tmp_path_factory.mktemp("pfindex")
+    records = records_of(SET)
+    theirs = decoded(pagefind_bundle(records, work / "pagefind", executable(), meta=True))
+    files = pfindex.runtime(executable(), work / "cache")
+    pfindex.write_bundle(records, work / "ours", files, "ko")
+    return records, theirs, decoded(work / "ours")
+
+
+def test_same_words_on_the_same_pages_as_pagefind(both):
+    records, theirs, ours = both
+    assert len(records) > 10 and len(ours["words"]) > 500
+    assert set(ours["words"]) == set(theirs["words"])
+    different = {w for w in theirs["words"] if set(theirs["words"][w]) != set(ours["words"][w])}
+    assert not different
+    assert ours["word_count"] == theirs["word_count"]  # the length BM25 ranks by
+    assert ours["in_meta"] == theirs["in_meta"] and len(ours["in_meta"]) > 100  # words of titles and excerpts
+
+
+def test_same_locations_and_weights_as_pagefind(both):
+    _, theirs, ours = both
+    same = sum(theirs["words"][w] == ours["words"][w] for w in theirs["words"])
+    assert same == len(theirs["words"])
+
+
+def test_same_filters_and_date_order_as_pagefind(both):
+    _, theirs, ours = both
+    assert ours["filters"] == theirs["filters"] and {"tag", "week", "year"} <= set(ours["filters"])
+    dates = {u: m["date"] for u, m in ours["meta"].items()}
+    assert [dates[u] for u in ours["sort"]["date"]] == sorted(dates.values())
+    assert sorted(ours["sort"]["date"]) == sorted(theirs["sort"]["date"])
+
+
+def test_words_are_nfd_and_fragments_nfc(both):
+    _, _, ours = both
+    korean = [w for w in ours["words"] if "\u1100" <= w[0] <= "\u11ff"]
+    assert korean and all(unicodedata.is_normalized("NFD", w) for w in korean)
+    assert not any("\uac00" <= c <= "\ud7a3" for w in ours["words"] for c in w)  # no precomposed Hangul
+    texts = [m["text"] for m in ours["meta"].values()]
+    assert all(unicodedata.is_normalized("NFC", t) for t in texts) and any("강화학습" in t for t in texts)
+
+
+def test_chunk_ranges_cover_every_word_in_order(both):
+    _, _, ours = both
+    chunks = ours["chunks"]
+    assert [c[0] for c in chunks] == sorted(c[0] for c in chunks)
+    for first, second in zip(chunks, chunks[1:]):
+        assert first[1] < second[0]  # the prefixes tell neighbouring chunks apart
+
+
+def test_small_chunks_split_the_index(tmp_path, monkeypatch):
+    monkeypatch.setattr(pfindex, "CHUNK", 300)
+    records = records_of(SET)
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    pfindex.write_bundle(records, tmp_path / "ours", files, "ko")
+    ours = decoded(tmp_path / "ours")
+    assert len(ours["chunks"]) > 5
+    words = sorted(ours["words"])
+    for word in words[:: max(1, len(words) // 50)]:  # each word sits in the one chunk its range names
+        holding = [c for c in ours["chunks"] if c[0] <= word[: len(c[0])] and word[: len(c[1])] <= c[1]]
+        assert len(holding) >= 1
+
+
+def test_the_bundle_is_the_same_every_time(tmp_path):
+    records = records_of(SET)
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    for name in ("a", "b"):
+        pfindex.write_bundle(records, tmp_path / name, files, "ko")
+    listing = {p.relative_to(tmp_path / "a").as_posix(): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    again = {p.relative_to(tmp_path / "b").as_posix(): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    assert listing == again and any(name.startswith("index/") for name in listing)
+
+
+def test_another_pagefind_format_is_refused(tmp_path):
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\n"
+                    "if [ \"$1\" = --version ]; then echo 'pagefind 9.0.0'; exit 0; fi\n"
+                    "while [ $# -gt 0 ]; do [ \"$1\" = --output-path ] && out=\"$2\"; shift; done\n"
+                    "mkdir -p \"$out\"; echo '{\"version\":\"9.0.0\",\"languages\":{}}' > \"$out/pagefind-entry.json\"\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    with pytest.raises(BuildError, match=r"Pagefind 9\.0\.0 is installed, but digestgen writes the index format of Pagefind 1\.5"):
+        pfindex.runtime(fake, tmp_path / "cache")
+    assert not (tmp_path / "cache" / "pagefind-runtime-9.0.0").exists()
+
+
+def test_the_runtime_is_written_once_per_version(tmp_path):
+    first = pfindex.runtime(executable(), tmp_path / "cache")
+    assert (first / "pagefind.js").exists() and list(first.glob("wasm.*"))
+    os.utime(first / "pagefind.js", (1, 1))
+    assert pfindex.runtime(executable(), tmp_path / "cache") == first
+    assert (first / "pagefind.js").stat().st_mtime == 1  # kept, not written again
+
+
+def test_punctuation_capitals_digits_and_symbols_as_pagefind(tmp_path):
+    """Words that Pagefind also indexes by their parts, and words it does not split."""
+    text = ("LLMs TreeRL GPT-4o grpo·ppo on-policy Qwen2.5-7B model's AlphaGo iPhone (LLMs)은 e.g., 100% "
+            "x→y α-β 3D gpt4o qwen25math15b Akyürek café 12k·example GPT4o 강화학습을(RL) 미세 조정")
+    record = {"url": "/a/", "blocks": [[10, "Title: On-Device LLMs"], [1, text], [1, "#long-context #강화학습"]],
+              "meta": {"title": "Title: On-Device LLMs", "text": text + " aa bb aa", "week": "2025/07/21 ~ 27"},
+              "filters": {}, "sort": {}}
+    theirs = decoded(pagefind_bundle([record], tmp_path / "pagefind", executable(), meta=True))
+    pfindex.write_bundle([record], tmp_path / "ours", pfindex.runtime(executable(), tmp_path / "cache"), "ko")
+    ours = decoded(tmp_path / "ours")
+    assert ours["words"] == theirs["words"] and ours["in_meta"] == theirs["in_meta"]
+    assert {"tree", "rl", "ll", "ms", "grpo·ppo", "phone", "on", "policy"} <= set(ours["words"])
