@@ -138,3 +138,20 @@ def test_punctuation_capitals_digits_and_symbols_as_pagefind(tmp_path):
     ours = decoded(tmp_path / "ours")
     assert ours["words"] == theirs["words"] and ours["in_meta"] == theirs["in_meta"]
     assert {"tree", "rl", "ll", "ms", "grpo·ppo", "phone", "on", "policy"} <= set(ours["words"])
+
+
+def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch):
+    """A large site is indexed in slices, each in a spawned process, then merged: the bundle is
+    byte for byte the one a single process writes."""
+    records = [json.dumps(r).encode() for r in records_of(SET)]
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    pfindex.write_bundle(records, tmp_path / "one", files, "ko")
+    monkeypatch.setattr(pfindex, "SLICE", 4)
+    pfindex.write_bundle(records, tmp_path / "three", files, "ko", workers=3)
+
+    def listing(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    one, three = listing(tmp_path / "one"), listing(tmp_path / "three")
+    assert one == three and sum(name.startswith("fragment/") for name in one) == len(records)
+    assert not list((tmp_path / "three").glob(".slice-*"))

@@ -14,6 +14,7 @@ from conftest import HERE, run_cli, tree
 from digestgen.pipeline import build
 from digestgen import config
 from digestgen.pipeline.korean import arxiv_token, index_tokens, stem
+from digestgen.pipeline.records import FIELDS
 from digestgen.pipeline.render import renderer
 
 FIXTURE = HERE / "fixtures" / "search"
@@ -64,6 +65,8 @@ def test_search_records_hold_tokens_and_pages_are_clean():
     assert "메모리" in searched and "사용량을" not in searched  # stems, not the words as written
     assert "메모리 사용량을 줄이는" in record["meta"]["text"]  # the excerpt, as written
     assert record["filters"]["tag"] and record["sort"]["date"] == record["meta"]["date"]
+    issue = json.loads(docs["issues/2026-01-05/index.html"])
+    assert set(record["meta"]) | set(issue["meta"]) <= set(FIELDS)  # the index numbers the fields from FIELDS
     page = pages["papers/ondevice/index.html"].decode()
     assert "pagefind" not in page and "arxivcgabaaaab" not in page  # readers never see index-only tokens
 

@@ -25,14 +25,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import shutil
 import subprocess
 import tempfile
 import unicodedata
 from collections import Counter, defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import compress, pairwise, repeat
-from operator import and_, not_, sub
+from operator import add, and_, not_, sub
 from pathlib import Path
 
 import cbor2
@@ -96,9 +99,23 @@ class _Ints(dict):
 
 
 _UINT = _Ints((n, _head(0, n)) for n in range(1 << 16))
+class _Table(dict):
+    """Bytes by a number, made by `make` when first asked for (for C-level lookups)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value: int) -> bytes:
+        made = self[value] = self.make(value)
+        return made
+
+
 _MARK = [_head(1, w) for w in range(256)]  # weight changes -(w + 1), for every weight Pagefind stores
 _ARRAY = [_head(4, n) for n in range(1024)]
 _ONE = [b"\x82" + m for m in _MARK]  # the locations of a word that is once on a page: [-(w + 1), position]
+_HEAD = _Table(lambda delta: b"\x83" + _UINT[delta])  # a page entry's start: its page delta
+_TAIL = _Table(lambda position: _ONE[WEIGHT] + _UINT[position] + b"\x80")  # the rest, for one plain word
 
 
 def _array(length: int) -> bytes:
@@ -119,22 +136,25 @@ class Index:
     work per word on a page is a few byte operations.
     """
 
-    def __init__(self, language: str, fields: list[str]):
+    def __init__(self, language: str, fields, first: int = 0, extra: dict | None = None):
         """`fields`: every metadata field the records may have (Pagefind indexes their words too,
-        by the field's number in this list)."""
+        by the field's number in this list); `first`: the number of the first page (a slice of a
+        bundle, see `write_bundle`); `extra`: filters every page gets."""
         self.language = language
+        self.first = first
+        self.extra = extra or {}
         self.field_names = sorted(fields)
         self.fields = {name: number for number, name in enumerate(self.field_names)}
         self.entries: defaultdict[str, bytearray] = defaultdict(bytearray)  # word -> its page entries, CBOR
         self.counts: Counter[str] = Counter()  # word -> pages it is on
         self.last: dict[str, int] = {}  # word -> the last page it is on (for the next delta)
-        self.pages: list[tuple[bytes, int]] = []  # (fragment JSON, word count) per page number
+        self.pages: list = []  # (fragment JSON, word count) per page; once written, [name, word count]
         self.filters: dict[str, dict[str, list[int]]] = {}
         self.sorts: dict[str, list[tuple[str, int]]] = {}
         self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
 
     def add(self, record: dict) -> None:
-        number = len(self.pages)
+        number = self.first + len(self.pages)
         found: dict[str, list[int]] = {}  # word -> weight, position, weight, position ...
         bulk: list = []  # (word, position) of plain words seen once on the page, at the default weight
         position = 0
@@ -170,7 +190,7 @@ class Index:
             bulk = [item for item in bulk if item[0] not in found]
         self._post(found, in_meta, number)
         self._bulk(bulk, number)
-        filters = {k: list(v) for k, v in sorted(record.get("filters", {}).items()) if v}
+        filters = {k: list(v) for k, v in sorted((record.get("filters", {}) | self.extra).items()) if v}
         # the readable excerpt stands in for the page's text: the search page shows no other, and
         # a first search loads a fragment per result
         fragment = {"url": record["url"], "content": meta.get("text", ""), "word_count": position,
@@ -212,8 +232,7 @@ class Index:
             return
         words, places = zip(*items)
         deltas = map(sub, repeat(page), map(self.last.get, words, repeat(0)))
-        encoded = map(b"".join, zip(repeat(b"\x83"), map(_UINT.__getitem__, deltas), repeat(_ONE[WEIGHT]),
-                                    map(_UINT.__getitem__, places), repeat(b"\x80")))
+        encoded = map(add, map(_HEAD.__getitem__, deltas), map(_TAIL.__getitem__, places))
         deque(map(bytearray.extend, map(self.entries.__getitem__, words), encoded), maxlen=0)
         self.last.update(zip(words, repeat(page)))
         self.counts.update(words)
@@ -241,57 +260,108 @@ class Index:
 
     def write(self, bundle: Path, version: str) -> dict:
         """Write the data files into `bundle` (a new folder); return the language's entry."""
-        for folder in ("index", "fragment", "filter"):
+        self.write_fragments(bundle)
+        return self.write_index(bundle, version)
+
+    def write_fragments(self, bundle: Path) -> list[str]:
+        """Write each page's fragment, named by the hash of its content; the full hashes."""
+        (bundle / "fragment").mkdir(parents=True, exist_ok=True)
+        digests = [hashlib.sha256(data).hexdigest() for data, _ in self.pages]
+        names = [f"{self.language}_{name}" for name in _unique(digests)]
+        with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL while it compresses
+            for data, name in zip((data for data, _ in self.pages), names):
+                pool.submit(_gzip_to, bundle / "fragment" / f"{name}.pf_fragment", data)
+        self.pages = [[name, count] for name, (_, count) in zip(names, self.pages)]
+        return digests
+
+    def write_index(self, bundle: Path, version: str) -> dict:
+        """Write the word index, the filters and the meta file (after `write_fragments`)."""
+        for folder in ("index", "filter"):
             (bundle / folder).mkdir(parents=True, exist_ok=True)
-        hashes = _unique(hashlib.sha256(data).hexdigest() for data, _ in self.pages)
-        pages = []
-        for (data, count), digest in zip(self.pages, hashes):
-            name = f"{self.language}_{digest}"
-            (bundle / "fragment" / f"{name}.pf_fragment").write_bytes(
-                gzip.compress(HEADER + data, compresslevel=6, mtime=0))
-            pages.append([name, count])
         chunks = self._chunks(bundle)
         filters = []
         for name in sorted(self.filters):
             values = [[value, pages_] for value, pages_ in sorted(self.filters[name].items())]
             filters.append([name, self._file(bundle / "filter", ".pf_filter", cbor2.dumps([name, values]), 7)])
         sorts = [[name, [n for _, n in sorted(values)]] for name, values in sorted(self.sorts.items())]
-        meta = [version, pages, chunks, filters, sorts, self.field_names]
+        meta = [version, self.pages, chunks, filters, sorts, self.field_names]
         digest = self._file(bundle, ".pf_meta", cbor2.dumps(meta), 10, prefix="pagefind.")
-        return {"hash": digest.removeprefix("pagefind."), "wasm": None, "page_count": len(pages)}
+        return {"hash": digest.removeprefix("pagefind."), "wasm": None, "page_count": len(self.pages)}
+
+    def export(self) -> dict:
+        """What a slice sends back to be merged (see `merge`): its pages, filters, sort values, and
+        each word's page count, last page and page entries."""
+        return {"pages": self.pages, "filters": self.filters, "sorts": self.sorts,
+                "entries": {word: (self.counts[word], self.last[word], bytes(data))
+                            for word, data in self.entries.items()}}
+
+    def merge(self, part: dict) -> None:
+        """Append a slice (`export`) of the pages that follow this index's."""
+        self.pages += part["pages"]
+        for name, values in part["filters"].items():
+            for value, pages in values.items():
+                self.filters.setdefault(name, {}).setdefault(value, []).extend(pages)
+        for name, values in part["sorts"].items():
+            self.sorts.setdefault(name, []).extend(values)
+        entries, counts, last = self.entries, self.counts, self.last
+        for word, (count, end, data) in part["entries"].items():
+            before = last.get(word)
+            if before is None:
+                entries[word] = bytearray(data)
+            else:  # the slice's first entry holds its page number: make it the step from this one's last
+                first, size = _read_uint(data, 1)
+                entries[word] += _HEAD[first - before]
+                entries[word] += data[1 + size:]
+            counts[word] += count
+            last[word] = end
 
     def _file(self, folder: Path, suffix: str, body: bytes, digits: int, prefix: str = "") -> str:
         name = f"{prefix}{self.language}_{hashlib.sha256(body).hexdigest()[:digits]}"
-        (folder / f"{name}{suffix}").write_bytes(gzip.compress(HEADER + body, compresslevel=6, mtime=0))
+        _gzip_to(folder / f"{name}{suffix}", body)
         return name
 
     def _chunks(self, bundle: Path) -> list[list[str]]:
         """Write the word index in chunks of about CHUNK bytes, in word order; their meta entries."""
-        meta: list[list[str]] = []
+        futures: list = []
         parts: list[bytes] = []
         first = last = ""
         size = 0
+        with ThreadPoolExecutor(2) as pool:  # hashing and zlib let go of the GIL
 
-        def flush():
-            body = b"\x81" + _array(len(parts) // 2) + b"".join(parts)  # [[word, ...], ...]
-            meta.append([first, last, self._file(bundle / "index", ".pf_index", body, 7)])
+            def flush():
+                body = b"\x81" + _array(len(parts) // 2) + b"".join(parts)  # [[word, ...], ...]
+                futures.append([first, last, pool.submit(self._file, bundle / "index", ".pf_index", body, 7)])
 
-        for word in sorted(self.entries):
-            data = self.entries.pop(word)
-            if not parts:
-                first = word
-            parts.append(b"\x83" + _text(word) + _array(self.counts[word]))
-            parts.append(bytes(data) + b"\x80")  # ... then no diacritic variants
-            last = word
-            size += len(data)
-            if size >= CHUNK:
+            for word in sorted(self.entries):
+                data = self.entries.pop(word)
+                if not parts:
+                    first = word
+                parts.append(b"\x83" + _text(word) + _array(self.counts[word]))
+                parts.append(bytes(data) + b"\x80")  # ... then no diacritic variants
+                last = word
+                size += len(data)
+                if size >= CHUNK:
+                    flush()
+                    parts, size = [], 0
+            if parts:
                 flush()
-                parts, size = [], 0
-        if parts:
-            flush()
+        meta = [[one, two, future.result()] for one, two, future in futures]
         for one, two in pairwise(meta):
             one[1], two[0] = _prefixes(one[1], two[0])
         return meta
+
+
+def _gzip_to(path: Path, body: bytes) -> None:
+    path.write_bytes(gzip.compress(HEADER + body, compresslevel=6, mtime=0))
+
+
+def _read_uint(data: bytes, at: int) -> tuple[int, int]:
+    """(value, size in bytes) of the CBOR unsigned integer at `at`."""
+    head = data[at] & 31
+    if head < 24:
+        return head, 1
+    size = 1 << (head - 24)
+    return int.from_bytes(data[at + 1:at + 1 + size], "big"), 1 + size
 
 
 def _runs(at: list[int]) -> bytes:
@@ -331,20 +401,77 @@ def _unique(digests) -> list[str]:
     return names
 
 
-def write_bundle(records, bundle: Path, runtime_files: Path, language: str) -> None:
-    """A whole bundle at `bundle`: the records' data files and the runtime from `runtime_files`."""
+SLICE = 2500  # the fewest pages worth a process of their own (see `write_bundle`)
+
+
+def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fields=None,
+                 extra: dict | None = None, workers: int = 1) -> None:
+    """A whole bundle at `bundle`: the data files of `records` (dicts, or their JSON) and the
+    runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
+    they have); `extra`: filters every page gets.
+
+    With `workers` > 1 and enough records, the pages are indexed in that many slices at once,
+    each in a process of its own (spawned: it holds only its records and their index), and the
+    slices are merged here: each word's entries are concatenated, and the first entry of a slice
+    gets its page's step from the word's last page in the slices before."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
     records = list(records)
-    index = Index(language, {name for record in records for name in record.get("meta", {})})
-    for record in records:
-        index.add(record)
+    if fields is None:
+        fields = {name for item in records for name in _record(item).get("meta", {})}
     bundle.mkdir(parents=True)
-    entry = {"version": version, "languages": {language: index.write(bundle, version)},
+    (bundle / "fragment").mkdir()
+    index = Index(language, fields, extra=extra)
+    slices = max(1, min(workers, len(records) // SLICE))
+    if slices == 1:
+        for item in records:
+            index.add(_record(item))
+        index.write_fragments(bundle)
+    else:
+        bounds = [len(records) * i // slices for i in range(slices + 1)]
+        jobs = [(records[a:b], a, language, sorted(fields), extra, str(bundle / f".slice-{a}"))
+                for a, b in pairwise(bounds)]
+        del records
+        with ProcessPoolExecutor(slices, mp_context=multiprocessing.get_context("spawn")) as pool:
+            taken: dict[str, str] = {}
+            for job, part in zip(jobs, pool.map(_index_slice, jobs)):
+                _adopt(bundle, Path(job[-1]), part, taken)
+                index.merge(part)
+    entry = {"version": version, "languages": {language: index.write_index(bundle, version)},
              "include_characters": sorted(INCLUDE)}
     for item in runtime_files.iterdir():
         if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
             shutil.copyfile(item, bundle / item.name)
     (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+
+
+def _record(item) -> dict:
+    return json.loads(item) if isinstance(item, (bytes, str)) else item
+
+
+def _index_slice(job) -> dict:
+    """In a worker process: index a slice of the pages and write their fragments (see `write_bundle`)."""
+    records, first, language, fields, extra, bundle = job
+    index = Index(language, fields, first=first, extra=extra)
+    for item in records:
+        index.add(_record(item))
+    del records
+    digests = index.write_fragments(Path(bundle))
+    return index.export() | {"digests": digests}
+
+
+def _adopt(bundle: Path, folder: Path, part: dict, taken: dict[str, str]) -> None:
+    """Move a slice's fragments from its own `folder` into the bundle. Names are hash prefixes:
+    where an earlier slice took the same short name for another page, the name is made longer, as
+    Pagefind does (`taken`: name -> full hash)."""
+    for page, digest in zip(part["pages"], part["digests"]):
+        name = page[0]
+        prefix, short = name.split("_", 1)
+        length = len(short)
+        while taken.setdefault(f"{prefix}_{digest[:length]}", digest) != digest:
+            length += 1
+        page[0] = f"{prefix}_{digest[:length]}"
+        os.replace(folder / "fragment" / f"{name}.pf_fragment", bundle / "fragment" / f"{page[0]}.pf_fragment")
+    shutil.rmtree(folder)
 
 
 def runtime(executable: Path, cache: Path) -> Path:

@@ -17,6 +17,7 @@ from digestgen.config import Settings
 from digestgen.pipeline.digest import IssueView, PaperView
 
 EXCERPT = 320  # characters of `text`, the excerpt a result shows
+FIELDS = ("date", "kind", "text", "title", "title_en", "title_ko", "week")  # every key of a record's `meta`
 
 
 def _excerpt(html_texts: list[str]) -> str:

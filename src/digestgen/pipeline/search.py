@@ -21,7 +21,7 @@ from pathlib import Path
 
 from digestgen import __version__, atomic
 from digestgen.errors import BuildError
-from digestgen.pipeline import pfindex
+from digestgen.pipeline import pfindex, records
 from digestgen.pipeline.bundle import page_ids, page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
@@ -126,14 +126,8 @@ class Indexer:
     def _index(self, documents: dict[str, bytes], part: str) -> None:
         try:
             files = pfindex.runtime(executable(), self.runtime_cache)
-
-            def records():
-                for path in sorted(documents):
-                    record = json.loads(documents[path])
-                    record["filters"]["part"] = [part]
-                    yield record
-
-            pfindex.write_bundle(records(), self.bundle, files, self.language)
+            pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files, self.language,
+                                 fields=records.FIELDS, extra={"part": [part]}, workers=os.cpu_count() or 1)
         except BuildError as exc:
             self.failed.append(str(exc))
         except OSError as exc:
