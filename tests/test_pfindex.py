@@ -155,3 +155,9 @@ def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch)
     one, three = listing(tmp_path / "one"), listing(tmp_path / "three")
     assert one == three and sum(name.startswith("fragment/") for name in one) == len(records)
     assert not list((tmp_path / "three").glob(".slice-*"))
+
+
+def test_a_failing_slice_is_a_build_error(tmp_path):
+    job = ([b"{not json"], 0, "ko", ["title"], None, str(tmp_path / ".slice-0"))
+    with pytest.raises(BuildError, match="indexing a slice of the search index failed: .*JSONDecodeError"):
+        pfindex._in_process(job)

@@ -25,15 +25,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import unicodedata
 from collections import Counter, defaultdict, deque
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from itertools import compress, pairwise, repeat
 from operator import add, and_, not_, sub
 from pathlib import Path
@@ -411,7 +412,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     they have); `extra`: filters every page gets.
 
     With `workers` > 1 and enough records, the pages are indexed in that many slices at once,
-    each in a process of its own (spawned: it holds only its records and their index), and the
+    each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
     gets its page's step from the word's last page in the slices before."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
@@ -431,9 +432,9 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         jobs = [(records[a:b], a, language, sorted(fields), extra, str(bundle / f".slice-{a}"))
                 for a, b in pairwise(bounds)]
         del records
-        with ProcessPoolExecutor(slices, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ThreadPoolExecutor(slices) as pool:
             taken: dict[str, str] = {}
-            for job, part in zip(jobs, pool.map(_index_slice, jobs)):
+            for job, part in zip(jobs, pool.map(_in_process, jobs)):
                 _adopt(bundle, Path(job[-1]), part, taken)
                 index.merge(part)
     entry = {"version": version, "languages": {language: index.write_index(bundle, version)},
@@ -448,8 +449,20 @@ def _record(item) -> dict:
     return json.loads(item) if isinstance(item, (bytes, str)) else item
 
 
+def _in_process(job) -> dict:
+    """Run `_index_slice` in a new Python process (`python -m digestgen.pipeline.pfindex`, the job
+    and the result pickled through its standard input and output): a process of its own, that
+    imports nothing of the program that started it."""
+    done = subprocess.run([sys.executable, "-m", "digestgen.pipeline.pfindex"], input=pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL),
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        raise BuildError(f"indexing a slice of the search index failed: {detail[-1] if detail else done.returncode}")
+    return pickle.loads(done.stdout)
+
+
 def _index_slice(job) -> dict:
-    """In a worker process: index a slice of the pages and write their fragments (see `write_bundle`)."""
+    """Index a slice of the pages and write their fragments (see `write_bundle`)."""
     records, first, language, fields, extra, bundle = job
     index = Index(language, fields, first=first, extra=extra)
     for item in records:
@@ -503,3 +516,8 @@ def runtime(executable: Path, cache: Path) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         files.rename(target)
     return target
+
+
+if __name__ == "__main__":  # a slice of a large index (see `_in_process`)
+    result = _index_slice(pickle.loads(sys.stdin.buffer.read()))
+    sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
