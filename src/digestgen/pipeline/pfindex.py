@@ -153,6 +153,7 @@ class Index:
         self.filters: dict[str, dict[str, list[int]]] = {}
         self.sorts: dict[str, list[tuple[str, int]]] = {}
         self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
+        self.slices: list[dict] = []  # the word entries of merged slices (see `merge`)
 
     def add(self, record: dict) -> None:
         number = self.first + len(self.pages)
@@ -304,17 +305,31 @@ class Index:
                 self.filters.setdefault(name, {}).setdefault(value, []).extend(pages)
         for name, values in part["sorts"].items():
             self.sorts.setdefault(name, []).extend(values)
-        entries, counts, last = self.entries, self.counts, self.last
-        for word, (count, end, data) in part["entries"].items():
-            before = last.get(word)
-            if before is None:
-                entries[word] = bytearray(data)
-            else:  # the slice's first entry holds its page number: make it the step from this one's last
-                first, size = _read_uint(data, 1)
-                entries[word] += _HEAD[first - before]
-                entries[word] += data[1 + size:]
-            counts[word] += count
-            last[word] = end
+        self.slices.append(part["entries"])  # merged word by word as the chunks are written
+
+    def _entries(self):
+        """(word, pages it is on, its page entries) in word order, each let go of once given: this
+        index's own, or its slices' joined (a slice's first entry holds its page number, which
+        becomes the step from the word's last page in the slices before)."""
+        if not self.slices:
+            for word in sorted(self.entries):
+                yield word, self.counts[word], self.entries.pop(word)
+            return
+        for word in sorted(set().union(*self.slices)):
+            joined, total, before = bytearray(), 0, None
+            for entries in self.slices:
+                found = entries.pop(word, None)
+                if found is None:
+                    continue
+                count, end, data = found
+                if before is None:
+                    joined += data
+                else:
+                    first, size = _read_uint(data, 1)
+                    joined += _HEAD[first - before]
+                    joined += memoryview(data)[1 + size:]
+                total, before = total + count, end
+            yield word, total, joined
 
     def _file(self, folder: Path, suffix: str, body: bytes, digits: int, prefix: str = "") -> str:
         name = f"{prefix}{self.language}_{hashlib.sha256(body).hexdigest()[:digits]}"
@@ -333,11 +348,10 @@ class Index:
                 body = b"\x81" + _array(len(parts) // 2) + b"".join(parts)  # [[word, ...], ...]
                 futures.append([first, last, pool.submit(self._file, bundle / "index", ".pf_index", body, 7)])
 
-            for word in sorted(self.entries):
-                data = self.entries.pop(word)
+            for word, count, data in self._entries():
                 if not parts:
                     first = word
-                parts.append(b"\x83" + _text(word) + _array(self.counts[word]))
+                parts.append(b"\x83" + _text(word) + _array(count))
                 parts.append(bytes(data) + b"\x80")  # ... then no diacritic variants
                 last = word
                 size += len(data)
@@ -429,13 +443,16 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         index.write_fragments(bundle)
     else:
         bounds = [len(records) * i // slices for i in range(slices + 1)]
-        jobs = [(records[a:b], a, language, sorted(fields), extra, str(bundle / f".slice-{a}"))
-                for a, b in pairwise(bounds)]
+        folders = [bundle / f".slice-{a}" for a in bounds[:-1]]
+        jobs = [(records[a:b], a, language, sorted(fields), extra, str(folder))
+                for (a, b), folder in zip(pairwise(bounds), folders)]
         del records
         with ThreadPoolExecutor(slices) as pool:
+            results = pool.map(_in_process, jobs)
+            del jobs  # the records are the slices' to hold now
             taken: dict[str, str] = {}
-            for job, part in zip(jobs, pool.map(_in_process, jobs)):
-                _adopt(bundle, Path(job[-1]), part, taken)
+            for folder, part in zip(folders, results):
+                _adopt(bundle, folder, part, taken)
                 index.merge(part)
     entry = {"version": version, "languages": {language: index.write_index(bundle, version)},
              "include_characters": sorted(INCLUDE)}
