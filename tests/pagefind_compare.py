@@ -17,7 +17,7 @@ HEADER = b"pagefind_dcd"
 
 def record_html(record: dict, meta: bool = True) -> str:
     """A search record as the HTML document Pagefind's own indexer would read (without `meta`:
-    without its metadata, which Pagefind 1.5 also indexes as words and digestgen does not)."""
+    without its metadata, whose words Pagefind 1.5 indexes too)."""
     e = lambda text: html.escape(str(text), quote=True)
     head = [f'<meta data-pagefind-meta="{k}[content]" content="{e(v)}">' for k, v in record["meta"].items() if k != "title" and meta]
     head += [f'<meta data-pagefind-filter="{k}[content]" content="{e(v)}">' for k, vs in record["filters"].items() for v in vs]

@@ -100,8 +100,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     A build renders only the tasks whose dependency keys changed since the build that wrote `out`
     (see `manifest`), and then replaces only the files whose bytes changed (`force` does so even
     when nothing changed, to report the warnings again); without a usable
-    manifest it renders everything into a fresh folder that is swapped in atomically. Pagefind
-    indexes the search documents (in its own process) while the pages are rendered.
+    manifest it renders everything into a fresh folder that is swapped in atomically, writing
+    each page as it comes. The search records are indexed (see `search`) while the pages are rendered.
     """
     started = time.perf_counter()
     options = Options(drafts, strict, search, full_index, force)

@@ -8,7 +8,7 @@ filters, the sort order and the meta file, in the format the Pagefind 1.5 runtim
 runtime (`pagefind.js`, its worker and WebAssembly, and the UI files) is Pagefind's own: the real
 binary writes it once per Pagefind version into a cache (`runtime`).
 
-A *record* is what a search document holds (see `render.search_record`):
+A *record* is what the index holds of one page (see `records`):
 
     {"url": "/papers/x/", "blocks": [[weight, text], ...], "meta": {...}, "filters": {name: [values]},
      "sort": {name: value}}
