@@ -228,7 +228,7 @@ def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
 
 
 def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | None:
-    """Start Pagefind on the search documents (a full index, or a delta of the changed ones)."""
+    """Plan the search index of the records (a full index, or a delta of the changed ones)."""
     if not plan.options.search:
         return None
 
@@ -242,17 +242,15 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
                                    {path: file.data for path, file in documents.new.items()},
                                    render=render_documents, full=plan.options.full_index,
                                    language=plan.settings.language)
-    if indexer.segments.rebuilt:
-        say("indexing the search documents (in the background)")
     return indexer
 
 
 def finish_search(indexer: search_index.Indexer | None, say) -> search_index.Segments | None:
-    """Wait for the index; what the search page must know of it (None without search)."""
+    """Write the search index; what the search page must know of it (None without search)."""
     if indexer is None:
         return None
     if indexer.segments.rebuilt:
-        say("waiting for the search index")
+        say("indexing the search records")
     return indexer.wait()
 
 

@@ -3,7 +3,8 @@
 Each paper and issue gets a search record (see `records`) at the same path as its page: what
 readers search (titles, tldr, summary, abstracts as search tokens, see `korean`; authors, tags,
 the arXiv id) and what a result shows. digestgen writes the bundle's data files from the records
-itself (see `pfindex`), in a background thread while the pages are rendered; the Pagefind binary
+itself (see `pfindex`), once the pages are rendered (its slices would otherwise hold memory
+beside the render's worker processes, for no time won: both use every core); the Pagefind binary
 only supplies its runtime (scripts and WebAssembly), once per version. Words in the index are
 NFD-normalized: the Pagefind runtime decomposes a query the same way before it looks it up
 (its diacritic folding), so Korean typed in NFC finds them.
@@ -15,7 +16,6 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +70,10 @@ class Segments:
 
 
 class Indexer:
-    """Indexes a build's search documents in the background while the pages are rendered.
+    """Indexes a build's search records, once its pages are rendered.
 
-    `start` picks a full index or a delta against the base in `out` and writes it in a thread;
-    `wait` returns the `Segments` for the search page; `install(staging)` puts the bundle into
+    The constructor picks a full index or a delta against the base in `out`; `wait` writes it and
+    returns the `Segments` for the search page; `install(staging)` puts the bundle into
     the new site, and `commit(root)` records the base's state once that site is published.
     """
 
@@ -87,7 +87,8 @@ class Indexer:
         self.runtime_cache = root / CACHE_DIR
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
         self.failed: list[str] = []
-        self.thread: threading.Thread | None = None
+        self.job: tuple[dict[str, bytes], str] | None = None  # the records to index, and their `part`
+        self.indexed = False  # this build wrote a bundle (a new base, or a delta)
         self.state: dict | None = None  # a new base's state, saved by `commit`
         self.old: dict = {}  # the kept base's state
         self.changed: list[str] = []
@@ -117,11 +118,10 @@ class Indexer:
         return {p: self.documents[p] for p in paths}
 
     def _start(self, documents: dict[str, bytes], bundle: Path, delta: bool = False) -> None:
-        """Write the bundle of `documents` in a background thread (see `pfindex`)."""
+        """Note the bundle of `documents` to write (see `pfindex`) when the build waits for it."""
         self.bundle = bundle
         part = "delta" if delta else "0"
-        self.thread = threading.Thread(target=self._index, args=(documents, part), daemon=True)
-        self.thread.start()
+        self.job = (documents, part)
 
     def _index(self, documents: dict[str, bytes], part: str) -> None:
         try:
@@ -134,12 +134,14 @@ class Indexer:
             self.failed.append(f"cannot write the search index: {exc}")
 
     def _join(self) -> None:
-        self.thread.join()
+        documents, part = self.job
+        self.job, self.indexed = None, True
+        self._index(documents, part)
         if self.failed:
             raise BuildError(self.failed[0])
 
     def wait(self) -> Segments:
-        if self.thread is not None:
+        if self.job is not None:
             self._join()
             if self.base is not None and version(self.bundle) != version(self.base):
                 # another Pagefind wrote the base: the two would not merge, so index everything
@@ -153,7 +155,7 @@ class Indexer:
                           "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()}}
             return self.segments
         old_ids = {p: self.old["docs"][p][1] for p in self.changed + self.removed if p in self.old["docs"]}
-        delta_ids = page_ids(self.bundle) if self.thread is not None else {}
+        delta_ids = page_ids(self.bundle) if self.indexed else {}
         for path in self.changed:
             page = delta_ids.get(page_url(path))
             if page is not None:
@@ -197,8 +199,6 @@ class Indexer:
             _save_state(self.root, self.out, self.state)
 
     def close(self) -> None:
-        if self.thread is not None:
-            self.thread.join()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
