@@ -91,15 +91,6 @@ def _head(major: int, value: int) -> bytes:
     raise ValueError(value)
 
 
-class _Ints(dict):
-    """CBOR of unsigned integers: the small ones precomputed, others made when first asked for."""
-
-    def __missing__(self, value: int) -> bytes:
-        made = self[value] = _head(0, value)
-        return made
-
-
-_UINT = _Ints((n, _head(0, n)) for n in range(1 << 16))
 class _Table(dict):
     """Bytes by a number, made by `make` when first asked for (for C-level lookups)."""
 
@@ -112,6 +103,7 @@ class _Table(dict):
         return made
 
 
+_UINT = _Table(lambda value: _head(0, value))  # CBOR of unsigned integers
 _MARK = [_head(1, w) for w in range(256)]  # weight changes -(w + 1), for every weight Pagefind stores
 _ARRAY = [_head(4, n) for n in range(1024)]
 _ONE = [b"\x82" + m for m in _MARK]  # the locations of a word that is once on a page: [-(w + 1), position]
