@@ -14,10 +14,12 @@ A *record* is what the index holds of one page (see `records`):
      "sort": {name: value}}
 
 Words are made the way Pagefind's indexer makes them from the same text (`words_of`): split on
-white space; lower-cased letters and digits form the word; a word with punctuation in it is also
-indexed by its parts (`on-policy` -> `onpolicy`, `on`, `policy`). Words are NFD (see `search`):
-the runtime normalizes a query the same way. `tests/test_pfindex.py` checks the result against
-what the real Pagefind binary writes for the same documents.
+white space; lower-cased letters and digits form the word; a word with punctuation or capitals
+in it is also indexed by its parts (`on-policy` -> `onpolicy`, `on`, `policy`); the words of the
+metadata are indexed too, by field. Words are NFD (see `search`): the runtime normalizes a query
+the same way. `tests/test_pfindex.py` checks the result, word for word, against what the real
+Pagefind binary writes for the same records. A large bundle is indexed in slices, each in a
+process of its own, and joined (`write_bundle`).
 """
 
 from __future__ import annotations
