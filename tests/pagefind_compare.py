@@ -74,6 +74,8 @@ def decoded(bundle: Path) -> dict:
             page = 0
             for delta, locations, meta_locations in pages:
                 page += delta
+                if urls[page] in words.get(word, {}):
+                    raise ValueError(f"{word!r}: two entries for {urls[page]}")
                 words.setdefault(word, {})[urls[page]] = _positions(locations)
                 if meta_locations:
                     in_meta.setdefault(word, {})[urls[page]] = [(meta[5][field], at) for field, at in _positions(meta_locations)]

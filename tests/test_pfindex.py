@@ -128,9 +128,10 @@ def test_the_runtime_is_written_once_per_version(tmp_path):
 
 def test_punctuation_capitals_digits_and_symbols_as_pagefind(tmp_path):
     """Words that Pagefind also indexes by their parts, and words it does not split."""
-    text = ("LLMs TreeRL GPT-4o grpo·ppo on-policy Qwen2.5-7B model's AlphaGo iPhone (LLMs)은 e.g., 100% "
+    text = ("van 학습 LLMs TreeRL GPT-4o grpo·ppo on-policy Qwen2.5-7B model's AlphaGo iPhone (LLMs)은 e.g., 100% "
             "x→y α-β 3D gpt4o qwen25math15b Akyürek café 12k·example GPT4o 강화학습을(RL) 미세 조정")
-    record = {"url": "/a/", "blocks": [[10, "Title: On-Device LLMs"], [1, text], [1, "#long-context #강화학습"]],
+    record = {"url": "/a/", "blocks": [[10, "Title: On-Device LLMs"], [1, text], [1, "Ashish Vaswani, Niki van Parmar"],
+                                       [1, "#long-context #강화학습 #강화 학습 van"]],
               "meta": {"title": "Title: On-Device LLMs", "text": text + " aa bb aa", "week": "2025/07/21 ~ 27"},
               "filters": {}, "sort": {}}
     theirs = decoded(pagefind_bundle([record], tmp_path / "pagefind", executable(), meta=True))
@@ -161,3 +162,10 @@ def test_a_failing_slice_is_a_build_error(tmp_path):
     job = ([b"{not json"], 0, "ko", ["title"], None, str(tmp_path / ".slice-0"))
     with pytest.raises(BuildError, match="indexing a slice of the search index failed: .*JSONDecodeError"):
         pfindex._in_process(job)
+
+
+def test_a_metadata_field_the_index_does_not_know_is_a_build_error(tmp_path):
+    record = {"url": "/a/", "blocks": [[1, "word"]], "meta": {"title": "x", "colour": "blue"}, "filters": {}, "sort": {}}
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    with pytest.raises(BuildError, match=r"search record /a/: metadata field 'colour' is not one of \['title'\]"):
+        pfindex.write_bundle([record], tmp_path / "ours", files, "ko", fields=["title"])

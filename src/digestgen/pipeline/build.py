@@ -101,7 +101,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     (see `manifest`), and then replaces only the files whose bytes changed (`force` does so even
     when nothing changed, to report the warnings again); without a usable
     manifest it renders everything into a fresh folder that is swapped in atomically, writing
-    each page as it comes. The search records are indexed (see `search`) while the pages are rendered.
+    each page as it comes. The search records are indexed (see `search`) once the pages are rendered.
     """
     started = time.perf_counter()
     options = Options(drafts, strict, search, full_index, force)

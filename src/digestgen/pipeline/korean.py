@@ -41,7 +41,7 @@ MAX_WORD = 12  # longer runs are not split into tails (URLs, runs without spaces
 
 _PARTICLE_SET = frozenset(PARTICLES)
 ARXIV = re.compile(r"(?i)(?:arxiv:\s*|arxiv\.org/(?:abs|pdf)/)?\b((?:[0-9]{4}\.[0-9]{4,5})|(?:[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?/[0-9]{7}))(?:v[0-9]+)?\b")
-_NEW_ID = re.compile(r"\b[0-9]{4}\.[0-9]{4,5}(?:v[0-9]+)?\b")
+_NEW_ID = re.compile(r"(?i)\b[0-9]{4}\.[0-9]{4,5}(?:v[0-9]+)?\b")
 _OLD_HINT = re.compile(r"/[0-9]{7}")
 _DIGITS = str.maketrans("0123456789", "abcdefghij")
 _SPLIT = re.compile(r"[\uac00-\ud7a3]+|[^\uac00-\ud7a3]+")

@@ -123,7 +123,8 @@ def _text(value: str) -> bytes:
 
 
 class Index:
-    """The pages of a bundle, added one record at a time; `write` puts the bundle on disk.
+    """The pages of a bundle, added one record at a time; `write_fragments` and `write_index`
+    put the bundle on disk.
 
     The word index is kept as CBOR from the start: each word's page entries are encoded when its
     page is added (pages come in order, so each entry's page delta is known then), and a chunk is
@@ -173,10 +174,18 @@ class Index:
             for word, at in slow:
                 self._found(found, word, stored, at)
             position += len(words)
+        if len(bulk) != len({word for word, _ in bulk}):  # a plain word in two blocks: one entry for both
+            twice = {word for word, seen in Counter(word for word, _ in bulk).items() if seen > 1}
+            for word, at in bulk:
+                if word in twice:
+                    found.setdefault(word, []).extend((WEIGHT, at))
+            bulk = [item for item in bulk if item[0] not in twice]
         meta = {k: " ".join(str(v).split()) for k, v in sorted(record.get("meta", {}).items())}
         in_meta: dict[str, list[int]] = {}  # word -> field, position, field, position ...
         for name, value in meta.items():
-            field = self.fields[name]
+            field = self.fields.get(name)
+            if field is None:
+                raise BuildError(f"search record {record['url']}: metadata field '{name}' is not one of {sorted(self.fields)}")
             for at, word in enumerate(unicodedata.normalize("NFD", value).split()):
                 self._found(in_meta, word, field, at, meta=True)
         if found or in_meta:  # a word also met outside the bulk gets all its locations in one entry
@@ -254,19 +263,16 @@ class Index:
             counts[word] += 1
             last[word] = page
 
-    def write(self, bundle: Path, version: str) -> dict:
-        """Write the data files into `bundle` (a new folder); return the language's entry."""
-        self.write_fragments(bundle)
-        return self.write_index(bundle, version)
-
     def write_fragments(self, bundle: Path) -> list[str]:
         """Write each page's fragment, named by the hash of its content; the full hashes."""
         (bundle / "fragment").mkdir(parents=True, exist_ok=True)
         digests = [hashlib.sha256(data).hexdigest() for data, _ in self.pages]
         names = [f"{self.language}_{name}" for name in _unique(digests)]
         with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL while it compresses
-            for data, name in zip((data for data, _ in self.pages), names):
-                pool.submit(_gzip_to, bundle / "fragment" / f"{name}.pf_fragment", data)
+            written = [pool.submit(_gzip_to, bundle / "fragment" / f"{name}.pf_fragment", data)
+                       for (data, _), name in zip(self.pages, names)]
+        for future in written:
+            future.result()  # raises the first OSError
         self.pages = [[name, count] for name, (_, count) in zip(names, self.pages)]
         return digests
 
@@ -469,7 +475,10 @@ def _in_process(job) -> dict:
     if done.returncode != 0:
         detail = done.stderr.decode(errors="replace").strip().splitlines()
         raise BuildError(f"indexing a slice of the search index failed: {detail[-1] if detail else done.returncode}")
-    return pickle.loads(done.stdout)
+    try:
+        return pickle.loads(done.stdout)
+    except (pickle.UnpicklingError, EOFError, ValueError) as exc:
+        raise BuildError(f"indexing a slice of the search index failed: unreadable result ({exc})") from None
 
 
 def _index_slice(job) -> dict:

@@ -61,7 +61,3 @@ def issue_record(view: IssueView) -> dict:
 
 def encode(record: dict) -> bytes:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-def decode(data: bytes) -> dict:
-    return json.loads(data)

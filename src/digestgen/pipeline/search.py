@@ -26,6 +26,7 @@ from digestgen.pipeline.bundle import page_ids, page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
 BUNDLE_DIR = "pagefind"
+FORMAT = "records-1"  # how the base was made: a base from before (Pagefind's own indexer) is indexed again
 
 
 def executable() -> Path:
@@ -230,7 +231,7 @@ def _load_state(root: Path, out: Path) -> dict | None:
     base = out / BUNDLE_DIR
     try:
         state = json.loads(state_path(root, out).read_text())
-        if state.get("version") != __version__ or state["entry"] != (base / "pagefind-entry.json").read_text():
+        if state.get("version") != __version__ or state.get("format") != FORMAT or state["entry"] != (base / "pagefind-entry.json").read_text():
             return None
         return state
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -238,4 +239,4 @@ def _load_state(root: Path, out: Path) -> dict | None:
 
 
 def _save_state(root: Path, out: Path, state: dict) -> None:
-    atomic.write(state_path(root, out), json.dumps({"version": __version__, **state}, separators=(",", ":")).encode())
+    atomic.write(state_path(root, out), json.dumps({"version": __version__, "format": FORMAT, **state}, separators=(",", ":")).encode())
