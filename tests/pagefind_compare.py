@@ -12,7 +12,7 @@ from pathlib import Path
 
 import cbor2
 
-HEADER = b"pagefind_dcd"
+from digestgen.pipeline.bundle import HEADER
 
 
 def record_html(record: dict, meta: bool = True) -> str:

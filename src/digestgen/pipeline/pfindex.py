@@ -44,8 +44,8 @@ from pathlib import Path
 import cbor2
 
 from digestgen.errors import BuildError
+from digestgen.pipeline.bundle import HEADER
 
-HEADER = b"pagefind_dcd"
 FORMAT = "1.5."  # the Pagefind versions whose format this module writes
 INCLUDE = frozenset("_\u203f\u2040\u2054\ufe33\ufe34\ufe4d\ufe4e\ufe4f\uff3f")  # Pagefind's include_characters
 WEIGHT = 24  # Pagefind stores a weight w as w * 24
@@ -107,7 +107,6 @@ class _Table(dict):
 
 _UINT = _Table(lambda value: _head(0, value))  # CBOR of unsigned integers
 _MARK = [_head(1, w) for w in range(256)]  # weight changes -(w + 1), for every weight Pagefind stores
-_ARRAY = [_head(4, n) for n in range(1024)]
 _ONE = [b"\x82" + m for m in _MARK]  # the locations of a word that is once on a page: [-(w + 1), position]
 _HEAD = _Table(lambda delta: b"\x83" + _UINT[delta])  # a page entry's start: its page delta
 _TAIL = _Table(lambda position: _ONE[WEIGHT] + _UINT[position] + b"\x80")  # the rest, for one plain word
@@ -248,7 +247,7 @@ class Index:
         as -(weight + 1), its first position as it is and the others as the step from the last;
         meta locations are the same with metadata fields (by number, see `fields`) for weights."""
         entries, counts, last, uint, one = self.entries, self.counts, self.last, _UINT, _ONE
-        empty = _ARRAY[0]
+        empty = b"\x80"  # []
         for word in found.keys() | in_meta.keys():
             at = found.get(word)
             if at is None:
