@@ -1,4 +1,4 @@
-"""A Pagefind bundle's data files: read, and its page ids.
+"""A Pagefind bundle's data files, read; the URL of a record's page; the version that wrote a bundle.
 
 Pagefind's data files are gzip, a 12-byte signature, then CBOR (fragments: JSON).
 """
@@ -29,15 +29,6 @@ def _read(path: Path):
 def page_url(path: str) -> str:
     """The URL Pagefind records for a document at `path` ('papers/x/index.html' -> '/papers/x/')."""
     return "/" + path.removesuffix("index.html")
-
-
-def page_ids(bundle: Path) -> dict[str, str]:
-    """{Pagefind URL: page id} of a bundle, read from its fragment files."""
-    ids = {}
-    for fragment in bundle.glob("fragment/*.pf_fragment"):
-        data = gzip.decompress(fragment.read_bytes()).removeprefix(HEADER)  # signature, then JSON
-        ids[json.loads(data)["url"]] = fragment.name.removesuffix(".pf_fragment")
-    return ids
 
 
 def version(bundle: Path) -> str | None:

@@ -144,6 +144,7 @@ class Index:
         self.counts: Counter[str] = Counter()  # word -> pages it is on
         self.last: dict[str, int] = {}  # word -> the last page it is on (for the next delta)
         self.pages: list = []  # (fragment JSON, word count) per page; once written, [name, word count]
+        self.urls: list[str] = []  # each page's URL
         self.filters: dict[str, dict[str, list[int]]] = {}
         self.sorts: dict[str, list[tuple[str, int]]] = {}
         self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
@@ -201,6 +202,7 @@ class Index:
                     "filters": filters, "meta": meta, "anchors": []}
         data = json.dumps(fragment, ensure_ascii=False, separators=(",", ":")).encode()
         self.pages.append((data, position))
+        self.urls.append(record["url"])
         for name, values in filters.items():
             for value in values:
                 self.filters.setdefault(name, {}).setdefault(value, []).append(number)
@@ -292,13 +294,14 @@ class Index:
     def export(self) -> dict:
         """What a slice sends back to be merged (see `merge`): its pages, filters, sort values, and
         each word's page count, last page and page entries."""
-        return {"pages": self.pages, "filters": self.filters, "sorts": self.sorts,
+        return {"pages": self.pages, "urls": self.urls, "filters": self.filters, "sorts": self.sorts,
                 "entries": {word: (self.counts[word], self.last[word], bytes(data))
                             for word, data in self.entries.items()}}
 
     def merge(self, part: dict) -> None:
         """Append a slice (`export`) of the pages that follow this index's."""
         self.pages += part["pages"]
+        self.urls += part["urls"]
         for name, values in part["filters"].items():
             for value, pages in values.items():
                 self.filters.setdefault(name, {}).setdefault(value, []).extend(pages)
@@ -419,7 +422,7 @@ SLICE = 2500  # the fewest pages worth a process of their own (see `write_bundle
 
 
 def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fields=None,
-                 extra: dict | None = None, workers: int = 1) -> None:
+                 extra: dict | None = None, workers: int = 1) -> dict[str, str]:
     """A whole bundle at `bundle`: the data files of `records` (dicts, or their JSON) and the
     runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
     they have); `extra`: filters every page gets.
@@ -427,7 +430,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     With `workers` > 1 and enough records, the pages are indexed in that many slices at once,
     each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
-    gets its page's step from the word's last page in the slices before."""
+    gets its page's step from the word's last page in the slices before. Returns {URL: page id}."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
     records = list(records)
     if fields is None:
@@ -459,6 +462,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
             shutil.copyfile(item, bundle / item.name)
     (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+    return {url: page[0] for url, page in zip(index.urls, index.pages)}
 
 
 def _record(item) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 from digestgen import __version__, atomic
 from digestgen.errors import BuildError
 from digestgen.pipeline import pfindex, records
-from digestgen.pipeline.bundle import page_ids, page_url, version
+from digestgen.pipeline.bundle import page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
 BUNDLE_DIR = "pagefind"
@@ -87,9 +87,8 @@ class Indexer:
         self.language = language
         self.runtime_cache = root / CACHE_DIR
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
-        self.failed: list[str] = []
         self.job: tuple[dict[str, bytes], str] | None = None  # the records to index, and their `part`
-        self.indexed = False  # this build wrote a bundle (a new base, or a delta)
+        self.ids: dict[str, str] = {}  # page URL -> page id in the bundle this build wrote (a new base, or a delta)
         self.state: dict | None = None  # a new base's state, saved by `commit`
         self.old: dict = {}  # the kept base's state
         self.changed: list[str] = []
@@ -124,22 +123,17 @@ class Indexer:
         part = "delta" if delta else "0"
         self.job = (documents, part)
 
-    def _index(self, documents: dict[str, bytes], part: str) -> None:
+    def _join(self) -> None:
+        """Write the noted bundle; remember its page ids."""
+        documents, part = self.job
+        self.job = None
         try:
             files = pfindex.runtime(executable(), self.runtime_cache)
-            pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files, self.language,
-                                 fields=records.FIELDS, extra={"part": [part]}, workers=os.cpu_count() or 1)
-        except BuildError as exc:
-            self.failed.append(str(exc))
+            self.ids = pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files,
+                                            self.language, fields=records.FIELDS, extra={"part": [part]},
+                                            workers=os.cpu_count() or 1)
         except OSError as exc:
-            self.failed.append(f"cannot write the search index: {exc}")
-
-    def _join(self) -> None:
-        documents, part = self.job
-        self.job, self.indexed = None, True
-        self._index(documents, part)
-        if self.failed:
-            raise BuildError(self.failed[0])
+            raise BuildError(f"cannot write the search index: {exc}") from None
 
     def wait(self) -> Segments:
         if self.job is not None:
@@ -151,12 +145,12 @@ class Indexer:
                 self._start(self._documents(list(self.hashes)), self.scratch / BUNDLE_DIR)
                 return self.wait()
         if self.base is None:  # a new base: remember each page's id
-            ids = page_ids(self.bundle)
+            ids = self.ids
             self.state = {"entry": (self.bundle / "pagefind-entry.json").read_text(),
                           "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()}}
             return self.segments
         old_ids = {p: self.old["docs"][p][1] for p in self.changed + self.removed if p in self.old["docs"]}
-        delta_ids = page_ids(self.bundle) if self.indexed else {}
+        delta_ids = self.ids
         for path in self.changed:
             page = delta_ids.get(page_url(path))
             if page is not None:
