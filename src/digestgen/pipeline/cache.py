@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import stat
 import zlib
 from pathlib import Path
 
@@ -34,13 +36,24 @@ def stamp(path: Path) -> tuple[int, int]:
 
 def stamps(root: Path, names=WATCHED) -> dict[str, tuple[int, int]]:
     """{path relative to `root`: stamp} of every file under `names`, in sorted order."""
-    found = {}
+    found = []
     for name in names:
         path = root / name
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
-        for file in files:
-            found[file.relative_to(root).as_posix()] = stamp(file)
-    return found
+        if path.is_file():
+            found.append((name, stamp(path)))
+            continue
+        # os.walk, not Path.rglob: a no-op build of ten thousand papers stats each file once
+        for folder, dirs, files in os.walk(path):
+            rel = os.path.relpath(folder, root).replace(os.sep, "/")
+            for file in files:
+                try:
+                    info = os.stat(os.path.join(folder, file))  # follows a link, as is_file does
+                except OSError:
+                    continue
+                if stat.S_ISREG(info.st_mode):
+                    found.append((f"{rel}/{file}", (info.st_size, info.st_mtime_ns)))
+    found.sort(key=lambda item: item[0].split("/"))  # the order of sorted paths
+    return dict(found)
 
 
 FIGURES_FILE = "figures.json"
