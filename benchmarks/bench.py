@@ -13,9 +13,11 @@ in the same run (medians over --runs):
   (each paper a page with its titles, tldr, summary, abstracts, authors and tags; each issue a
   page with its intro), built by `hugo` (Debian's, or $HUGO), then the same Pagefind binary over
   Hugo's output; and the ratio of the cold times;
-- peak memory of ALL processes of each (the sum of the resident sizes of the command and all its
-  descendants, sampled every 20 ms from /proc; forked workers' shared pages count once per process,
-  so this over-states rather than under-states);
+- peak memory of ALL processes of each, two ways, from /proc: the sum of the resident sizes (RSS)
+  of the command and all its descendants, sampled every 20 ms, where a forked worker counts every
+  page it shares with its parent again (so this over-states); and the sum of their proportional
+  sizes (PSS, from smaps_rollup, every 100 ms), where a shared page counts once in all: the
+  memory the tree really holds;
 - distinct words of the content, and of digestgen's search index;
 - in headless Chromium, the bytes of search data (index, fragments, filters, WebAssembly; not
   scripts or styles) that a first search downloads for five Korean and two English queries.
@@ -58,30 +60,58 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _tree_rss(root: int) -> int:
-    """Resident KB of process `root` and all its descendants. Only the tree is read (scanning
-    all of /proc every 20 ms took a third of a core on these machines, from the builds measured)."""
-    total, frontier = 0, [root]
+def _tree(root: int) -> list[int]:
+    """`root` and all its descendants. Only the tree is read (scanning all of /proc every 20 ms
+    took a third of a core on these machines, from the builds measured)."""
+    found, frontier = [], [root]
     while frontier:
         pid = frontier.pop()
         try:
-            with open(f"/proc/{pid}/statm") as f:
-                total += int(f.read().split()[1]) * PAGE_KB
             frontier += _children(pid)
-        except (OSError, IndexError, ValueError):
+        except (OSError, ValueError):
             continue
-    return total
+        found.append(pid)
+    return found
+
+
+def _rss(pid: int) -> int:
+    """Resident KB of one process: every page it maps, shared ones included."""
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            return int(f.read().split()[1]) * PAGE_KB
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _pss(pid: int) -> int:
+    """Proportional KB of one process: a page shared by n processes counts 1/n in each, so the sum
+    over a tree is the memory it really holds (forked workers share their parent's pages)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return 0
 
 
 def measured(command: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
-    """Run `command`: wall seconds and peak RSS (MB) summed over it and all its descendants."""
+    """Run `command`: wall seconds, and the peaks (MB) of its resident size summed over it and all
+    its descendants (`rss`: a forked worker counts every page it shares with its parent again) and
+    of their proportional size (`pss`: shared pages counted once in all)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak = {"rss": 0, "pss": 0}
 
     def sample():
+        beat = 0
         while process.poll() is None:
-            peak[0] = max(peak[0], _tree_rss(process.pid))
+            tree = _tree(process.pid)
+            peak["rss"] = max(peak["rss"], sum(map(_rss, tree)))
+            if beat % 5 == 0:  # every 100 ms: the kernel walks each process's page tables for it
+                peak["pss"] = max(peak["pss"], sum(map(_pss, tree)))
+            beat += 1
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -91,7 +121,7 @@ def measured(command: list[str], cwd: Path | None = None, env: dict | None = Non
     sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command[:3])} failed:\n{err[-3000:]}\n{out[-2000:]}")
-    return {"wall": wall, "rss": peak[0] / 1024}
+    return {"wall": wall, "rss": peak["rss"] / 1024, "pss": peak["pss"] / 1024}
 
 
 def build(root: Path) -> dict:
@@ -159,7 +189,7 @@ def hugo_pagefind(root: Path, work: Path) -> dict:
     pagefind = measured([str(executable()), "--site", str(site / "public"), "--quiet"])
     os.rename(site, work / f".hugo-old-{time.time_ns()}")  # removed at the end, not while timing
     return {"wall": hugo["wall"] + pagefind["wall"], "rss": max(hugo["rss"], pagefind["rss"]),
-            "hugo": hugo["wall"], "pagefind": pagefind["wall"], "pagefind_rss": pagefind["rss"]}
+            "pss": max(hugo["pss"], pagefind["pss"]), "hugo": hugo["wall"], "pagefind": pagefind["wall"]}
 
 
 # --- search payload and index size --------------------------------------------------------------
@@ -240,10 +270,11 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     for _ in range(runs):  # alternate, so that both see the same machine
         cold(root)
         colds.append(build(root))
-        print(f"  digestgen cold {colds[-1]['wall']:.2f} s, {colds[-1]['rss']:.0f} MB", flush=True)
-        hugos.append(hugo_pagefind(root, workdir))
-        print(f"  Hugo {hugos[-1]['hugo']:.2f} s + Pagefind {hugos[-1]['pagefind']:.2f} s, {hugos[-1]['rss']:.0f} MB",
+        print(f"  digestgen cold {colds[-1]['wall']:.2f} s, {colds[-1]['rss']:.0f} MB RSS, {colds[-1]['pss']:.0f} MB PSS",
               flush=True)
+        hugos.append(hugo_pagefind(root, workdir))
+        print(f"  Hugo {hugos[-1]['hugo']:.2f} s + Pagefind {hugos[-1]['pagefind']:.2f} s, {hugos[-1]['rss']:.0f} MB RSS,"
+              f" {hugos[-1]['pss']:.0f} MB PSS", flush=True)
     site = root / "site"
     bundle = site / "pagefind"
     compact = payloads(site, QUERIES) if browser_checks else {}
@@ -258,8 +289,9 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     print(f"cold build, Hugo + Pagefind    {theirs:8.2f} s   (runs: " + ", ".join(
         f"{h['hugo']:.2f} + {h['pagefind']:.2f}" for h in hugos) + ")")
     print(f"ratio digestgen / Hugo+Pagefind {ours / theirs:7.2f}")
-    print(f"peak RSS, all processes: digestgen {max(c['rss'] for c in colds):6.0f} MB;"
-          f" Hugo + Pagefind {max(h['rss'] for h in hugos):6.0f} MB")
+    for kind in ("rss", "pss"):
+        print(f"peak {kind.upper()}, all processes: digestgen {max(c[kind] for c in colds):6.0f} MB;"
+              f" Hugo + Pagefind {max(h[kind] for h in hugos):6.0f} MB")
     print(f"no-op rebuild                  {median([b['wall'] for b in noops]):8.2f} s")
     print(f"one-paper edit rebuild         {median([b['wall'] for b in edits]):8.2f} s"
           f"   (peak RSS {max(b['rss'] for b in edits):.0f} MB)")
