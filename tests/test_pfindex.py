@@ -3,6 +3,7 @@ real Pagefind binary makes of the same search records, in the format its runtime
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -17,7 +18,7 @@ from digestgen.errors import BuildError
 from digestgen.pipeline import build, pfindex
 from digestgen.pipeline.render import renderer
 from digestgen.pipeline.search import executable
-from pagefind_compare import decoded, pagefind_bundle
+from pagefind_compare import _read, decoded, pagefind_bundle
 
 SET = HERE / "fixtures" / "search-set"
 
@@ -64,6 +65,33 @@ def test_same_filters_and_date_order_as_pagefind(both):
     dates = {u: m["date"] for u, m in ours["meta"].items()}
     assert [dates[u] for u in ours["sort"]["date"]] == sorted(dates.values())
     assert sorted(ours["sort"]["date"]) == sorted(theirs["sort"]["date"])
+
+
+def test_pages_are_numbered_in_date_order(tmp_path):
+    """The meta file's date table is then 0, 1, 2 ... (it compresses to almost nothing), and every
+    page is named by the shortest prefix of its fragment's hash that no other page shares."""
+    records = records_of(SET)
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    pfindex.write_bundle(list(reversed(records)), tmp_path / "ours", files, "ko")
+    entry = json.loads((tmp_path / "ours" / "pagefind-entry.json").read_text())
+    meta = _read(tmp_path / "ours" / f"pagefind.{entry['languages']['ko']['hash']}.pf_meta")
+    dated = sum(1 for r in records if r.get("sort", {}).get("date"))
+    assert 10 < dated and meta[4] == [["date", list(range(dated))]]
+    names = [name.removeprefix("ko_") for name, _ in meta[1]]
+    assert len(set(names)) == len(names) == len(records) and min(map(len, names)) == pfindex.MIN_NAME
+
+
+def test_short_names_are_the_shortest_unique_prefixes():
+    digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(3000)]
+    digests += ["abcdef" + "0" * 58, "abcdef" + "1" * 58, "abcd" + "2" * 60]  # prefixes shared at length 6 and 4
+    names = pfindex.short_names(digests)
+    assert len(set(names)) == len(names) and all(d.startswith(n) for d, n in zip(digests, names))
+    assert names[-3:] == ["abcdef0", "abcdef1", "abcd2"]
+    for name in names:  # one character less would be too short, or shared with another page
+        assert len(name) == pfindex.MIN_NAME or sum(d.startswith(name[:-1]) for d in digests) > 1
+    assert max(map(len, names[:-3])) < 7  # Pagefind's own names have 7
+    shuffled = list(reversed(digests))
+    assert dict(zip(shuffled, pfindex.short_names(shuffled))) == dict(zip(digests, names))
 
 
 def test_words_are_nfd_and_fragments_nfc(both):

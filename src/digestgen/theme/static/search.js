@@ -123,13 +123,16 @@
      the other words alone, so a split spelling is searched only in bundles that have both parts. */
   function spellings(pf, variants) {
     var everywhere = { any: PARTS };
+    var one = PARTS.length === 1;  // one bundle: no `part` filter, whose file lists every page
     return Promise.all(variants.map(function (v) {
       if (!v.parts.length) return { term: v.term, parts: null };
       return Promise.all(v.parts.map(function (part) {
-        return pf.search(part, { filters: { part: everywhere } });
+        return pf.search(part, one ? {} : { filters: { part: everywhere } });
       })).then(function (found) {
         var shared = PARTS.filter(function (p) {
-          return found.every(function (s) { return s && ((s.filters || {}).part || {})[p]; });
+          return found.every(function (s) {
+            return s && (one ? s.results.length > 0 : ((s.filters || {}).part || {})[p]);
+          });
         });
         return shared.length ? { term: v.term, parts: shared } : null;
       });
@@ -257,6 +260,7 @@
       function within(v, extra) {  // the reader's filters, and the bundles a split spelling may search
         var f = Object.assign({}, filters, extra || {});
         if (v.parts) f.part = { any: f.part ? f.part.any.filter(function (p) { return v.parts.indexOf(p) >= 0; }) : v.parts };
+        if (PARTS.length === 1 && f.part && f.part.any.length === 1) delete f.part;  // one bundle: every page is in it
         return f;
       }
       return Promise.all(variants.map(function (v) { return pf.search(v.term, { filters: within(v) }); })).then(function (found) {
