@@ -8,6 +8,7 @@ and a fresh site is written into its staging folder while Pagefind is still inde
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -318,12 +319,14 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                 if each:
                     each(parts[-1])
         else:
+            gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
                     parts.append(files)
                     if each:
                         each(files)
     finally:
+        gc.unfreeze()
         _WORKER = None
     return dict(zip(tasks, parts))
 

@@ -27,9 +27,9 @@ class Task(NamedTuple):
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
-    """What the manifest keeps of a file: its content hash and, for an HTML page, its `links.Scan`."""
+class Stored(NamedTuple):
+    """What the manifest keeps of a file: its content hash and, for an HTML page, its `links.Scan`.
+    (A tuple: the manifest of a large site unpickles tens of thousands of these at every build.)"""
 
     hash: str
     scan: tuple | None = None

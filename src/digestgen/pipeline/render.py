@@ -313,8 +313,18 @@ class Renderer:
                                                      for n in self.digest.neighbours(iv, view))))
         return self._paper_key(view, token), tuple(places)
 
+    @staticmethod
+    def _row_key(view: PaperView) -> tuple:
+        """What a list of papers shows of one (`paper_row`): its title, date and issues. An edit of
+        a paper's texts leaves /papers/ and its tags' pages as they are."""
+        return (view.id, tuple(view.paper.title.items()), view.date,
+                tuple((i.slug, i.week) for i in view.issues))
+
     def _key_tag(self, tag: str, token) -> tuple:
-        return tag, tuple(self._paper_key(p, token) for p in self.digest.tags[tag])
+        return tag, tuple(map(self._row_key, self.digest.tags[tag]))
+
+    def _key_papers(self, name: str, token) -> tuple:
+        return tuple(map(self._row_key, self.digest.papers.values())),
 
     def _key_paper_document(self, pid: str, token) -> tuple:
         return self._paper_key(self.digest.papers[pid], token), ()
@@ -369,7 +379,7 @@ KINDS: dict[str, PageKind] = {
     "tags": PageKind("tags.html", Renderer.tags, None),
     "tag": PageKind("tag.html", Renderer.tag, Renderer._key_tag),
     "archive": PageKind("archive.html", Renderer.archive, None),
-    "papers": PageKind("papers.html", Renderer.papers, None),
+    "papers": PageKind("papers.html", Renderer.papers, Renderer._key_papers),
     "404": PageKind("404.html", Renderer.not_found, Renderer._key_constant),
     "search": PageKind("search.html", Renderer.search, None),
     "doc-issue": PageKind("", Renderer.issue_document, Renderer._key_issue_document, document=True),
