@@ -46,10 +46,23 @@ def test_arxiv_ids_in_any_form_give_one_token(written):
     assert arxiv_token("hep-th/9901001v1") == "arxivhepthjjabaab" and arxiv_token("ondevice") == ""
 
 
-def test_search_memory_setting_is_checked(make_repo):
+def test_memory_setting_is_checked(make_repo):
     root = make_repo({"digestgen.toml": "search_memory = \"lots\"\n"})
     done = run_cli("build", "--root", str(root))
     assert done.returncode == 1 and "digestgen.toml:1:1: error: search_memory: expected a whole number" in done.stderr
+    (root / "digestgen.toml").write_text("memory = -1\n")
+    done = run_cli("build", "--root", str(root))
+    assert done.returncode == 1 and "digestgen.toml:1:1: error: memory: expected a whole number" in done.stderr
+
+
+def test_the_memory_budget_is_the_setting_or_half_the_available_memory(make_repo):
+    root = make_repo({"digestgen.toml": "search_memory = 700\n"})  # the setting's old name
+    assert config.memory_budget(config.load(root)) == 700 * 2**20
+    (root / "digestgen.toml").write_text("memory = 1536\nsearch_memory = 700\n")
+    assert config.memory_budget(config.load(root)) == 1536 * 2**20
+    (root / "digestgen.toml").write_text("")
+    available = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemAvailable:"))
+    assert abs(config.memory_budget(config.load(root)) - available * 1024 // 2) < 256 * 2**20
 
 
 def test_search_records_hold_tokens_and_pages_are_clean():

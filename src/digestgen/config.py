@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ class Settings:
     issue_title: str = "이번 주에 살펴볼 만한 AI/ML 논문 모음"
     editors: tuple[str, ...] = ()
     recent_issues: int = 10
-    search_memory: int = 0  # no longer used (the index is written by digestgen, see pipeline/pfindex.py); accepted so that old settings still load
+    memory: int = 0  # MB the build may use (0: half the memory available when it starts; see `memory_budget`)
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
     week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)
@@ -173,11 +174,28 @@ def _recent_issues(key: str, value, values: dict, fail) -> None:
         fail(key, f"expected a whole number, got {describe(value)}")
 
 
-def _search_memory(key: str, value, values: dict, fail) -> None:
-    if _whole(value):
-        values["search_memory"] = value
-    else:
+def _memory(key: str, value, values: dict, fail) -> None:
+    if not _whole(value):
         fail(key, f"expected a whole number of megabytes, got {describe(value)}")
+    elif key == "memory" or "memory" not in values:  # `search_memory` is its old name
+        values["memory"] = value
+
+
+def memory_budget(settings: Settings) -> int:
+    """Bytes the build may use: the `memory` setting, or half of what the machine has available."""
+    if settings.memory:
+        return settings.memory * 2**20
+    try:
+        with open("/proc/meminfo") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024 // 2
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 2 * 2**30
 
 
 def _week_start(key: str, value, values: dict, fail) -> None:
@@ -224,9 +242,9 @@ def _tags(key: str, value, values: dict, fail) -> None:
 
 
 # every settings key but the plain text ones (_STRINGS): the function that checks its value
-_CHECKS = {"editors": _editors, "recent_issues": _recent_issues, "search_memory": _search_memory,
+_CHECKS = {"editors": _editors, "recent_issues": _recent_issues, "memory": _memory, "search_memory": _memory,
            "extra_fields": _extra_fields, "week_start": _week_start, "discourse": _discourse, "tags": _tags}
-_KNOWN = list(_STRINGS) + ["editors", "recent_issues", "search_memory", "extra_fields", "week_start", "discourse",
+_KNOWN = list(_STRINGS) + ["editors", "recent_issues", "memory", "search_memory", "extra_fields", "week_start", "discourse",
                            "tags"]
 
 

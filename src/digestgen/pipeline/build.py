@@ -242,7 +242,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
                                    {path: file.data for path, file in documents.new.items()},
                                    render=render_documents, full=plan.options.full_index,
-                                   language=plan.settings.language)
+                                   language=plan.settings.language, memory=config.memory_budget(plan.settings))
     return indexer
 
 

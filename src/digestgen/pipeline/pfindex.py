@@ -425,10 +425,30 @@ def short_names(digests: list[str]) -> list[str]:
 
 MIN_NAME = 4
 SLICE = 2500  # the fewest pages worth a process of their own (see `write_bundle`)
+# What a slice's process holds, measured on the benchmark corpus (tests/synth.py): about 200 MB
+# (Python, its words) and 5 bytes per byte of its records' JSON (266 MB for 2,500 records of
+# 16 MB, 363 MB for 5,000 of 38 MB).
+SLICE_BASE, SLICE_FACTOR = 200 * 2**20, 5
+
+
+def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tuple[int, int]:
+    """(slices, how many run at once) for `count` records of `size` bytes of JSON: one slice per
+    worker when they fit in `memory` bytes (None: no limit); else more, smaller slices, with as
+    many at once as fit (the fewest slices for the most at once); at worst one at a time, each
+    of at least SLICE / 5 records."""
+    slices = max(1, min(workers, count // SLICE))
+    if memory is None or slices * (SLICE_BASE + SLICE_FACTOR * size // slices) <= memory:
+        return slices, slices
+    most = max(1, count // (SLICE // 5))
+    for at_once in range(min(workers, most), 0, -1):
+        for slices in range(at_once, most + 1):
+            if at_once * (SLICE_BASE + SLICE_FACTOR * size // slices) <= memory:
+                return slices, at_once
+    return most, 1
 
 
 def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fields=None,
-                 extra: dict | None = None, workers: int = 1) -> dict[str, str]:
+                 extra: dict | None = None, workers: int = 1, memory: int | None = None) -> dict[str, str]:
     """A whole bundle at `bundle`: the data files of `records` (dicts, or their JSON) and the
     runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
     they have); `extra`: filters every page gets.
@@ -436,12 +456,14 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     With `workers` > 1 and enough records, the pages are indexed in that many slices at once,
     each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
-    gets its page's step from the word's last page in the slices before. Returns {URL: page id}."""
+    gets its page's step from the word's last page in the slices before. `memory` (bytes, None
+    for no limit) bounds what the slices hold at once (see `plan_slices`). Returns {URL: page id}."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
     records = list(records)
     if fields is None:
         fields = {name for item in records for name in _record(item).get("meta", {})}
-    slices = max(1, min(workers, len(records) // SLICE))
+    size = sum(len(item) if isinstance(item, (bytes, str)) else 0 for item in records)
+    slices, at_once = plan_slices(len(records), size, workers, memory)
     if slices == 1:
         records = [_record(item) for item in records]  # read once
     records = _by_sort_value(records)
@@ -458,7 +480,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         jobs = [(records[a:b], a, language, sorted(fields), extra, str(folder))
                 for (a, b), folder in zip(pairwise(bounds), folders)]
         del records
-        with ThreadPoolExecutor(slices) as pool:
+        with ThreadPoolExecutor(at_once) as pool:
             results = list(pool.map(_in_process, jobs))
             del jobs  # the records are the slices' to hold now
         names = iter(short_names([digest for part in results for digest in part["digests"]]))

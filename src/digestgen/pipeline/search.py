@@ -79,10 +79,12 @@ class Indexer:
     """
 
     def __init__(self, root: Path, out: Path, hashes: dict[str, str], documents: dict[str, bytes],
-                 render=None, full: bool = False, language: str = "ko"):
+                 render=None, full: bool = False, language: str = "ko", memory: int | None = None):
         """`hashes`: every search record's `cache.content_hash`; `documents`: the bytes at hand (of the
-        changed ones, at least); `render(paths)` gives the bytes of others when they are needed."""
+        changed ones, at least); `render(paths)` gives the bytes of others when they are needed;
+        `memory`: the bytes the build may use (None: no limit)."""
         self.root, self.out, self.hashes, self.documents = root, out, hashes, documents
+        self.memory = memory
         self.render = render or (lambda paths: {})
         self.language = language
         self.runtime_cache = root / CACHE_DIR
@@ -129,9 +131,11 @@ class Indexer:
         self.job = None
         try:
             files = pfindex.runtime(executable(), self.runtime_cache)
+            # what the build holds already is not the slices' to use
+            free = None if self.memory is None else max(0, self.memory - _resident())
             self.ids = pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files,
                                             self.language, fields=records.FIELDS, extra={"part": [part]},
-                                            workers=os.cpu_count() or 1)
+                                            workers=os.cpu_count() or 1, memory=free)
         except OSError as exc:
             raise BuildError(f"cannot write the search index: {exc}") from None
 
@@ -195,6 +199,15 @@ class Indexer:
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def _resident() -> int:
+    """Bytes this process holds (its resident size; 0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _drop_runtime(bundle: Path) -> None:
