@@ -215,6 +215,20 @@ def test_slices_run_one_at_a_time_in_a_small_budget_give_the_same_bundle(tmp_pat
     assert listing(tmp_path / "one") == listing(tmp_path / "small")
 
 
+def test_a_slice_hands_over_its_words_in_order_and_in_batches(tmp_path, monkeypatch):
+    monkeypatch.setattr(pfindex, "ENTRY_BATCH", 7)
+    records = records_of(SET)
+    index = pfindex.Index("ko", {name for record in records for name in record["meta"]})
+    for record in records:
+        index.add(record)
+    expected = {word: (index.counts[word], index.last[word], bytes(data)) for word, data in index.entries.items()}
+    part = index.export(tmp_path)
+    read = list(pfindex._read_entries(part["entries"], 3))
+    assert len(read) == len(expected) > 100
+    assert [word for word, *_ in read] == sorted(expected)
+    assert all(number == 3 and expected[word] == (count, end, data) for word, number, count, end, data in read)
+
+
 def test_a_failing_slice_is_a_build_error(tmp_path):
     job = ([b"{not json"], 0, "ko", ["title"], None, str(tmp_path / ".slice-0"))
     with pytest.raises(BuildError, match="indexing a slice of the search index failed: .*JSONDecodeError"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
 import json
 import os
 import pickle
@@ -37,8 +38,8 @@ import tempfile
 import unicodedata
 from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
-from itertools import compress, pairwise, repeat
-from operator import add, and_, not_, sub
+from itertools import compress, groupby, pairwise, repeat
+from operator import add, and_, itemgetter, not_, sub
 from pathlib import Path
 
 import cbor2
@@ -148,7 +149,7 @@ class Index:
         self.filters: dict[str, dict[str, list[int]]] = {}
         self.sorts: dict[str, list[tuple[str, int]]] = {}
         self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
-        self.slices: list[dict] = []  # the word entries of merged slices (see `merge`)
+        self.slices: list[str] = []  # the files of merged slices' word entries (see `merge`)
 
     def add(self, record: dict) -> None:
         number = self.first + len(self.pages)
@@ -293,12 +294,23 @@ class Index:
         digest = self._file(bundle, ".pf_meta", cbor2.dumps(meta), 10, prefix="pagefind.")
         return {"hash": digest.removeprefix("pagefind."), "wasm": None, "page_count": len(self.pages)}
 
-    def export(self) -> dict:
-        """What a slice sends back to be merged (see `merge`): its pages, filters, sort values, and
-        each word's page count, last page and page entries."""
+    def export(self, folder: Path) -> dict:
+        """What a slice sends back to be merged (see `merge`): its pages, filters and sort values;
+        and the file in `folder` where it wrote each word's page count, last page and page entries,
+        in word order and in batches (the main process reads them as it writes the chunks, so it
+        never holds every slice's entries at once)."""
+        path = folder / "entries.pickle"
+        with open(path, "wb") as out:
+            batch = []
+            for word in sorted(self.entries):
+                batch.append((word, self.counts[word], self.last[word], bytes(self.entries.pop(word))))
+                if len(batch) == ENTRY_BATCH:
+                    pickle.dump(batch, out, protocol=pickle.HIGHEST_PROTOCOL)
+                    batch = []
+            for last in (batch, []) if batch else ([],):  # an empty batch ends the file
+                pickle.dump(last, out, protocol=pickle.HIGHEST_PROTOCOL)
         return {"pages": self.pages, "urls": self.urls, "filters": self.filters, "sorts": self.sorts,
-                "entries": {word: (self.counts[word], self.last[word], bytes(data))
-                            for word, data in self.entries.items()}}
+                "entries": str(path)}
 
     def merge(self, part: dict) -> None:
         """Append a slice (`export`) of the pages that follow this index's."""
@@ -319,13 +331,10 @@ class Index:
             for word in sorted(self.entries):
                 yield word, self.counts[word], self.entries.pop(word)
             return
-        for word in sorted(set().union(*self.slices)):
+        streams = [_read_entries(path, number) for number, path in enumerate(self.slices)]
+        for word, found in groupby(heapq.merge(*streams), key=itemgetter(0)):
             joined, total, before = bytearray(), 0, None
-            for entries in self.slices:
-                found = entries.pop(word, None)
-                if found is None:
-                    continue
-                count, end, data = found
+            for _, _, count, end, data in found:  # in slice order
                 if before is None:
                     joined += data
                 else:
@@ -368,6 +377,18 @@ class Index:
         for one, two in pairwise(meta):
             one[1], two[0] = _prefixes(one[1], two[0])
         return meta
+
+
+ENTRY_BATCH = 20000  # words per batch of a slice's entries file
+
+
+def _read_entries(path: str, number: int):
+    """(word, `number`, page count, last page, entries) of a slice's words (see `Index.export`),
+    one batch in memory at a time."""
+    with open(path, "rb") as entries:
+        while batch := pickle.load(entries):
+            for word, count, end, data in batch:
+                yield word, number, count, end, data
 
 
 def _gzip_to(path: Path, body: bytes) -> None:
@@ -489,6 +510,8 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
             index.merge(part)
     entry = {"version": version, "languages": {language: index.write_index(bundle, version)},
              "include_characters": sorted(INCLUDE)}
+    for folder in bundle.glob(".slice-*"):
+        shutil.rmtree(folder)
     for item in runtime_files.iterdir():
         if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
             shutil.copyfile(item, bundle / item.name)
@@ -538,7 +561,7 @@ def _index_slice(job) -> dict:
     del records
     digests = index.digests()
     index.write_fragments(Path(bundle), digests)
-    return index.export() | {"digests": digests}
+    return index.export(Path(bundle)) | {"digests": digests}
 
 
 def _adopt(bundle: Path, folder: Path, part: dict, names, language: str) -> None:
@@ -548,7 +571,7 @@ def _adopt(bundle: Path, folder: Path, part: dict, names, language: str) -> None
         name = f"{language}_{next(names)}"
         os.replace(folder / "fragment" / f"{page[0]}.pf_fragment", bundle / "fragment" / f"{name}.pf_fragment")
         page[0] = name
-    shutil.rmtree(folder)
+    shutil.rmtree(folder / "fragment")  # its entries are read while the chunks are written
 
 
 def runtime(executable: Path, cache: Path) -> Path:
