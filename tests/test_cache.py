@@ -50,6 +50,27 @@ def test_record_cache_never_serves_stale_or_broken_content(make_repo, tmp_path):
     assert "초안을" in (out / "papers/2507.16075/index.html").read_text()
 
 
+def test_a_cached_issue_is_checked_again_against_the_papers(make_repo, tmp_path):
+    """An unchanged issue comes from the record cache, with its rendered intro; a paper it lists
+    that is gone is still an error at its line, and its intro's edit still shows."""
+    root = make_repo()
+    out = tmp_path / "site"
+    _build(root, out, "--no-search")
+    issue = root / "digests/2025-07-21.md"
+    issue.write_text(issue.read_text(encoding="utf-8") + "\n고친 소개 문장.\n", encoding="utf-8")
+    _build(root, out, "--no-search")
+    assert "고친 소개 문장." in (out / "issues/2025-07-21/index.html").read_text()
+    listed = (root / "papers/2507.16075.yaml").read_text(encoding="utf-8")
+    (root / "papers/2507.16075.yaml").unlink()
+    failed = run_cli("build", "--root", str(root), "--out", str(out), "--no-search")
+    line = next(n for n, text in enumerate(issue.read_text(encoding="utf-8").splitlines(), 1) if "2507.16075" in text)
+    assert failed.returncode == 1 and f"digests/2025-07-21.md:{line}:" in failed.stderr
+    assert "no paper '2507.16075'" in failed.stderr
+    (root / "papers/2507.16075.yaml").write_text(listed, encoding="utf-8")
+    _build(root, out, "--no-search")
+    assert "고친 소개 문장." in (out / "issues/2025-07-21/index.html").read_text()
+
+
 def test_search_bundle_is_reused_only_when_search_documents_are_unchanged(make_repo, tmp_path):
     root = make_repo()
     out = tmp_path / "site"

@@ -11,7 +11,7 @@ import pytest
 
 from browser import browser, serve
 from conftest import HERE, run_cli, tree
-from digestgen.pipeline import build
+from digestgen.pipeline import budget, build
 from digestgen import config
 from digestgen.pipeline.korean import arxiv_token, index_tokens, stem
 from digestgen.pipeline.records import FIELDS
@@ -57,12 +57,20 @@ def test_memory_setting_is_checked(make_repo):
 
 def test_the_memory_budget_is_the_setting_or_half_the_available_memory(make_repo):
     root = make_repo({"digestgen.toml": "search_memory = 700\n"})  # the setting's old name
-    assert config.memory_budget(config.load(root)) == 700 * 2**20
+    assert budget.limit(config.load(root)) == 700 * 2**20
     (root / "digestgen.toml").write_text("memory = 1536\nsearch_memory = 700\n")
-    assert config.memory_budget(config.load(root)) == 1536 * 2**20
+    assert budget.limit(config.load(root)) == 1536 * 2**20
     (root / "digestgen.toml").write_text("")
     available = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemAvailable:"))
-    assert abs(config.memory_budget(config.load(root)) - available * 1024 // 2) < 256 * 2**20
+    assert abs(budget.limit(config.load(root)) - available * 1024 // 2) < 256 * 2**20
+
+
+def test_render_workers_fit_the_budget_beside_the_build():
+    gb = 2**30
+    assert budget.render_workers(8 * gb, gb // 2, 2) == 2  # room for both
+    assert budget.render_workers(int(1.5 * gb), int(0.7 * gb), 2) == 1  # 20,000 papers in 1.5 GB: render here
+    assert budget.render_workers(int(1.5 * gb), int(0.4 * gb), 4) == 3
+    assert budget.render_workers(8 * gb, gb, 1) == 1 and budget.render_workers(gb // 2, gb, 2) == 1
 
 
 def test_search_records_hold_tokens_and_pages_are_clean():

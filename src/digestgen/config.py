@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ class Settings:
     issue_title: str = "이번 주에 살펴볼 만한 AI/ML 논문 모음"
     editors: tuple[str, ...] = ()
     recent_issues: int = 10
-    memory: int = 0  # MB the build may use (0: half the memory available when it starts; see `memory_budget`)
+    memory: int = 0  # MB the build may use (0: half the memory available when it starts; see `pipeline.budget`)
     extra_paper_fields: tuple[str, ...] = ()
     extra_issue_fields: tuple[str, ...] = ()
     week_start: int = 0  # the weekday issues are named for: 0 = Monday (date.weekday() numbering)
@@ -179,23 +178,6 @@ def _memory(key: str, value, values: dict, fail) -> None:
         fail(key, f"expected a whole number of megabytes, got {describe(value)}")
     elif key == "memory" or "memory" not in values:  # `search_memory` is its old name
         values["memory"] = value
-
-
-def memory_budget(settings: Settings) -> int:
-    """Bytes the build may use: the `memory` setting, or half of what the machine has available."""
-    if settings.memory:
-        return settings.memory * 2**20
-    try:
-        with open("/proc/meminfo") as info:
-            for line in info:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024 // 2
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (ValueError, OSError, AttributeError):
-        return 2 * 2**30
 
 
 def _week_start(key: str, value, values: dict, fail) -> None:

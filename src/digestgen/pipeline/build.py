@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen.pipeline import cache, content, links, manifest, output
+from digestgen.pipeline import budget, cache, content, links, manifest, output
 from digestgen import config
 from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
@@ -84,6 +84,7 @@ class Plan:
     next: Manifest
     keys: dict[Task, tuple | None]
     stale: set[Task]
+    memory: int  # bytes the build may use (see `budget`)
 
 
 @dataclass
@@ -147,7 +148,8 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     With `use_cache`, unchanged records come from `.digestgen/records/` with their rendered
     Markdown, and the cache is updated afterwards; `stamps` are the files' identities if taken.
     """
-    records = cache.RecordCache(root, (settings.extra_paper_fields, settings.base_path), stamps) if use_cache else None
+    context = (settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title, settings.base_path)
+    records = cache.RecordCache(root, context, stamps) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
     if records is not None:
@@ -156,6 +158,10 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
             if entry is not None and (entry.get("html") or (None,))[0] != settings.base_path:
                 entry["html"] = (settings.base_path, view.summary_html, view.abstract_html, view.tldr_html,
                                  view.written)
+        for view in digest.issues:  # and each issue's intro
+            entry = loaded.issue_entries.get(view.issue.slug)
+            if entry is not None and (entry.get("html") or (None,))[0] != settings.base_path:
+                entry["html"] = (settings.base_path, view.intro_html, view.written)
         records.save()
     return digest, loaded.warnings
 
@@ -168,6 +174,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     previous = output.written_by(out)
     if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
         return None
+    memory = budget.limit(settings)  # before the content takes any
     say("reading papers/ and digests/")
     digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens)
     cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
@@ -185,7 +192,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
     return Plan(root, out, settings, options, stamp, context, digest, warnings, site, last, Manifest(),
-                keys, stale)
+                keys, stale, memory)
 
 
 @dataclass
@@ -207,7 +214,8 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     """Render the stale ones of `tasks`; take the others' files from the last build's manifest.
     Each task is recorded in the next manifest; `sink(files)`, if given, gets each task's files as
     they come."""
-    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], each=sink)
+    workers = budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
+    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], workers, each=sink)
     result = Rendered()
     for task in tasks:
         document = KINDS[task.kind].document
@@ -242,7 +250,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
                                    {path: file.data for path, file in documents.new.items()},
                                    render=render_documents, full=plan.options.full_index,
-                                   language=plan.settings.language, memory=config.memory_budget(plan.settings))
+                                   language=plan.settings.language, memory=plan.memory)
     return indexer
 
 

@@ -3,7 +3,7 @@
 - The *fingerprint* of a build is a hash of every input file's path, size and modification
   time, the settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
-- The *record cache* (`records/`) keeps, per paper file (keyed by size and mtime), the validated record and
+- The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
 - The *manifest* (`pages-*.pickle`, one per output folder; see `manifest`) keeps each render
   task's dependency key and files, and each file's content hash, link scan and link-check result,

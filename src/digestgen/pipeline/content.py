@@ -106,6 +106,7 @@ class Content:
     warnings: list[SourceError]
     # Per paper id, the cache entry its record came from or went to (assemble adds rendered HTML).
     entries: dict[str, dict] = field(default_factory=dict)
+    issue_entries: dict[str, dict] = field(default_factory=dict)  # the same per issue, by its slug
 
 
 def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Content:
@@ -116,7 +117,7 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
     """
     found: list[SourceError] = []
     papers, entries = _load_papers(root, settings, found, cache)
-    issues = _load_issues(root, settings, papers, found)
+    issues, issue_entries = _load_issues(root, settings, papers, found, cache)
     found += _week_problems(issues, settings.week_start)
     if not any(e.severity == "error" for e in found):
         found += _unlisted_papers(papers, entries, issues)
@@ -126,7 +127,7 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
         found = [SourceError(e.path, e.line, e.col, e.message) if e.severity == "warning" else e for e in found]
     if any(e.severity == "error" for e in found):
         raise ContentError(found)
-    return Content(papers, issues, sorted(found), entries)
+    return Content(papers, issues, sorted(found), entries, issue_entries)
 
 
 def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError]) -> list[Path]:
@@ -266,12 +267,24 @@ def _one_line_text(texts: dict[str, str]) -> dict[str, str]:
     return {lang: text.strip() for lang, text in texts.items()}
 
 
-def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], errors: list[SourceError]) -> list[Issue]:
+def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], errors: list[SourceError],
+                 cache=None) -> tuple[list[Issue], dict[str, dict]]:
+    """The issues, and their cache entries by slug. An unchanged issue comes from `cache` when
+    every paper it lists is still there (else it is read again, to place the error)."""
     record = ISSUE.with_extra(settings.extra_issue_fields)
     known_ids = sorted(papers) + _paper_stems(root)
-    issues = []
+    known = set(known_ids)
+    issues, entries = [], {}
     for file in _files(root, DIGESTS_DIR, (".md",), errors):
         rel = f"{DIGESTS_DIR}/{file.name}"
+        key = cache.key(rel, file) if cache is not None else None
+        entry = cache.get(rel, key) if cache is not None else None
+        if entry is not None and known.issuperset(entry["issue"].paper_ids):
+            errors += entry["problems"]
+            issues.append(entry["issue"])
+            entries[entry["issue"].slug] = entry
+            continue
+        mark = len(errors)
         week = _issue_date(file.stem, rel, errors)
         parsed, problems = read_front_matter_file(file, rel)
         errors += problems
@@ -294,7 +307,10 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
             intro_line=parsed.body_line + len(parsed.body) - len(parsed.body.lstrip("\n")), draft=data.get("draft", False), extra=extra,
             discourse=data.get("discourse"),
         ))
-    return sorted(issues, key=lambda issue: issue.week)
+        entries[issues[-1].slug] = {"issue": issues[-1], "problems": errors[mark:]}
+        if cache is not None:
+            cache.put(rel, key, entries[issues[-1].slug])
+    return sorted(issues, key=lambda issue: issue.week), entries
 
 
 def _paper_stems(root: Path) -> list[str]:

@@ -179,8 +179,12 @@ def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Di
         listed = [views[pid] for pid in issue.paper_ids if pid in views]
         for view in listed:
             view.issues.append(issue)
-        written: dict[str, str] = {}
-        intro = anchor_links(render(issue.intro), f"{base_path}issues/{issue.slug}/", written)
+        saved = content.issue_entries.get(issue.slug, {}).get("html")
+        if saved and saved[0] == base_path:  # rendered by an earlier build (see `build.load`)
+            _, intro, written = saved
+        else:
+            written = {}
+            intro = anchor_links(render(issue.intro), f"{base_path}issues/{issue.slug}/", written)
         issue_views.append(IssueView(issue, intro, listed, written))
     issue_views.reverse()
 

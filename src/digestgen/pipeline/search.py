@@ -21,7 +21,7 @@ from pathlib import Path
 
 from digestgen import __version__, atomic
 from digestgen.errors import BuildError
-from digestgen.pipeline import pfindex, records
+from digestgen.pipeline import budget, pfindex, records
 from digestgen.pipeline.bundle import page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
@@ -132,7 +132,7 @@ class Indexer:
         try:
             files = pfindex.runtime(executable(), self.runtime_cache)
             # what the build holds already is not the slices' to use
-            free = None if self.memory is None else max(0, self.memory - _resident())
+            free = None if self.memory is None else max(0, self.memory - budget.resident())
             self.ids = pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files,
                                             self.language, fields=records.FIELDS, extra={"part": [part]},
                                             workers=os.cpu_count() or 1, memory=free)
@@ -199,15 +199,6 @@ class Indexer:
 
     def close(self) -> None:
         shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def _resident() -> int:
-    """Bytes this process holds (its resident size; 0 where /proc is missing)."""
-    try:
-        with open("/proc/self/statm") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
 
 
 def _drop_runtime(bundle: Path) -> None:
