@@ -111,6 +111,7 @@ class Renderer:
         self.root: Path | None = None  # the repository, for local figures
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
+        self._row_memo: dict[str, tuple] = {}  # paper id -> what lists of papers show of it
         env.globals["asset"] = lambda path: settings.url(assets[path])
         if settings.absolute:  # link only the feeds this site has (none before the first issue)
             issues, papers = publish.feed_views(digest)
@@ -313,12 +314,14 @@ class Renderer:
                                                      for n in self.digest.neighbours(iv, view))))
         return self._paper_key(view, token), tuple(places)
 
-    @staticmethod
-    def _row_key(view: PaperView) -> tuple:
-        """What a list of papers shows of one (`paper_row`): its title, date and issues. An edit of
-        a paper's texts leaves /papers/ and its tags' pages as they are."""
-        return (view.id, tuple(view.paper.title.items()), view.date,
-                tuple((i.slug, i.week) for i in view.issues))
+    def _row_key(self, view: PaperView) -> tuple:
+        """What a list of papers shows of one (`paper_row`): its title, date and issues' weeks. An
+        edit of a paper's texts leaves /papers/ and its tags' pages as they are."""
+        found = self._row_memo.get(view.id)
+        if found is None:
+            found = self._row_memo[view.id] = (view.id, tuple(view.paper.title.items()), view.date,
+                                               tuple(issue.week for issue in view.issues))
+        return found
 
     def _key_tag(self, tag: str, token) -> tuple:
         return tag, tuple(map(self._row_key, self.digest.tags[tag]))
