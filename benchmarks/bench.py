@@ -8,7 +8,8 @@ text from open Zipf vocabularies that keep growing with the archive, compounds w
 without spaces, inflections, model names and numbers; see tests/synth.py) and prints, measured
 in the same run (medians over --runs):
 
-- digestgen: cold full build, no-op rebuild, one-paper edit (search updated);
+- digestgen: cold full build, no-op rebuild, one-paper edit (search updated); and the cold build
+  again within a memory budget (`--memory`, default 1536 MB: the `memory` setting);
 - Hugo + Pagefind on the same content: a minimal Hugo site generated from the same records
   (each paper a page with its titles, tldr, summary, abstracts, authors and tags; each issue a
   page with its intro), built by `hugo` (Debian's, or $HUGO), then the same Pagefind binary over
@@ -258,7 +259,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
+def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 0) -> None:
     root = workdir / f"n{n}"
     if not (root / "papers").exists():
         print(f"generating {n:,} papers …", file=sys.stderr, flush=True)
@@ -266,8 +267,17 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     vocabulary, words = synth.vocabulary(root), index_words(root)
     print(f"\n## N = {n:,} papers ({n // 10:,} issues), {os.cpu_count()} cores, median of {runs}")
     print(f"distinct words: content {vocabulary:,}; search tokens {words:,}", flush=True)
-    colds, hugos = [], []
-    for _ in range(runs):  # alternate, so that both see the same machine
+    colds, hugos, budgeted = [], [], []
+    for _ in range(runs):  # alternate, so that all see the same machine
+        if budget:  # the same cold build within a memory budget (`memory` in digestgen.toml)
+            cold(root)
+            (root / "digestgen.toml").write_text(f"memory = {budget}\n", encoding="utf-8")
+            try:
+                budgeted.append(build(root))
+            finally:
+                (root / "digestgen.toml").unlink()
+            print(f"  digestgen cold, memory = {budget}: {budgeted[-1]['wall']:.2f} s, {budgeted[-1]['rss']:.0f} MB RSS,"
+                  f" {budgeted[-1]['pss']:.0f} MB PSS", flush=True)
         cold(root)
         colds.append(build(root))
         print(f"  digestgen cold {colds[-1]['wall']:.2f} s, {colds[-1]['rss']:.0f} MB RSS, {colds[-1]['pss']:.0f} MB PSS",
@@ -289,6 +299,10 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool) -> None:
     print(f"cold build, Hugo + Pagefind    {theirs:8.2f} s   (runs: " + ", ".join(
         f"{h['hugo']:.2f} + {h['pagefind']:.2f}" for h in hugos) + ")")
     print(f"ratio digestgen / Hugo+Pagefind {ours / theirs:7.2f}")
+    if budgeted:
+        mine = median([b["wall"] for b in budgeted])
+        print(f"cold build, memory = {budget}     {mine:8.2f} s   (ratio {mine / theirs:.2f}; peak RSS"
+              f" {max(b['rss'] for b in budgeted):.0f} MB, PSS {max(b['pss'] for b in budgeted):.0f} MB)")
     for kind in ("rss", "pss"):
         print(f"peak {kind.upper()}, all processes: digestgen {max(c[kind] for c in colds):6.0f} MB;"
               f" Hugo + Pagefind {max(h[kind] for h in hugos):6.0f} MB")
@@ -316,11 +330,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--workdir", type=Path, help="keep generated repositories here (default: a temp folder)")
     parser.add_argument("--no-browser", action="store_true", help="skip the payload measurement")
+    parser.add_argument("--memory", type=int, default=1536, metavar="MB",
+                        help="also build cold with this memory budget (the `memory` setting; 0: skip)")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
     try:
         for n in args.sizes:
-            bench(n, args.runs, workdir, not args.no_browser)
+            bench(n, args.runs, workdir, not args.no_browser, args.memory)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)

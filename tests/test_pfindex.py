@@ -189,11 +189,11 @@ def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch)
 def test_slices_are_planned_within_the_memory_budget():
     mb = 2**20
     assert pfindex.plan_slices(20000, 150 * mb, 2, None) == (2, 2)
-    assert pfindex.plan_slices(20000, 150 * mb, 2, 4000 * mb) == (2, 2)  # 2 x (200 + 375) MB fit
+    assert pfindex.plan_slices(20000, 150 * mb, 2, 4000 * mb) == (2, 2)  # 2 x (200 + 525) MB fit
     slices, at_once = pfindex.plan_slices(20000, 150 * mb, 2, 800 * mb)
-    assert (slices, at_once) == (4, 2) and at_once * (200 + 5 * 150 / slices) <= 800
-    assert pfindex.plan_slices(20000, 150 * mb, 2, 500 * mb) == (15, 2)  # both cores, smaller slices
-    assert pfindex.plan_slices(20000, 150 * mb, 2, 400 * mb) == (4, 1)  # one at a time
+    assert (slices, at_once) == (6, 2) and at_once * (200 + 7 * 150 / slices) <= 800
+    assert pfindex.plan_slices(20000, 150 * mb, 2, 500 * mb) == (21, 2)  # both cores, smaller slices
+    assert pfindex.plan_slices(20000, 150 * mb, 2, 400 * mb) == (6, 1)  # one at a time
     assert pfindex.plan_slices(20000, 150 * mb, 2, 10 * mb) == (40, 1)  # at worst: the smallest slices
     assert pfindex.plan_slices(100, 1 * mb, 2, 10 * mb) == (1, 1)  # too few to slice
 
@@ -205,7 +205,7 @@ def test_slices_run_one_at_a_time_in_a_small_budget_give_the_same_bundle(tmp_pat
     size = sum(map(len, records))
     monkeypatch.setattr(pfindex, "SLICE", 5)  # slices of one record or more
     monkeypatch.setattr(pfindex, "SLICE_BASE", size)
-    budget = size + 5 * size // 4 + 1  # four slices, one at a time
+    budget = size + 7 * size // 4 + 1  # four slices, one at a time
     assert pfindex.plan_slices(len(records), size, 2, budget) == (4, 1)
     pfindex.write_bundle(records, tmp_path / "small", files, "ko", workers=2, memory=budget)
 

@@ -446,10 +446,10 @@ def short_names(digests: list[str]) -> list[str]:
 
 MIN_NAME = 4
 SLICE = 2500  # the fewest pages worth a process of their own (see `write_bundle`)
-# What a slice's process holds, measured on the benchmark corpus (tests/synth.py): about 200 MB
-# (Python, its words) and 5 bytes per byte of its records' JSON (266 MB for 2,500 records of
-# 16 MB, 363 MB for 5,000 of 38 MB).
-SLICE_BASE, SLICE_FACTOR = 200 * 2**20, 5
+# What a slice's process holds, measured on the benchmark corpus (tests/synth.py): 266 MB for
+# 2,500 records of 16 MB of JSON, 363 MB for 5,000 of 38 MB, about 750 MB for 11,000 of 75 MB (its
+# words grow with it). Estimated, on the safe side, as 200 MB and 7 bytes per byte of JSON.
+SLICE_BASE, SLICE_FACTOR = 200 * 2**20, 7
 
 
 def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tuple[int, int]:
