@@ -92,6 +92,14 @@ def test_short_names_are_the_shortest_unique_prefixes():
     assert max(map(len, names[:-3])) < 7  # Pagefind's own names have 7
     shuffled = list(reversed(digests))
     assert dict(zip(shuffled, pfindex.short_names(shuffled))) == dict(zip(digests, names))
+    # a delta's pages never take a name of its base's (the browser tells pages apart by name)
+    base = {hashlib.sha256(f"base{n}".encode()).hexdigest()[:4] for n in range(20000)}
+    delta = [hashlib.sha256(f"delta{n}".encode()).hexdigest() for n in range(50)]
+    clashing = [d for d in delta if d[:4] in base]
+    assert clashing  # 20,000 names take a third of the 4-character ones
+    named = pfindex.short_names(delta, reserved=base)
+    assert not set(named) & base and all(d.startswith(n) for d, n in zip(delta, named))
+    assert all(len(n) == 4 for d, n in zip(delta, named) if d not in clashing)
 
 
 def test_words_are_nfd_and_fragments_nfc(both):

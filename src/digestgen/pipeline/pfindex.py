@@ -428,12 +428,13 @@ def _prefixes(a: str, b: str) -> tuple[str, str]:
     return a[:common + 1], b[:common + 1]
 
 
-def short_names(digests: list[str]) -> list[str]:
+def short_names(digests: list[str], reserved=frozenset()) -> list[str]:
     """Names for pages from the full hex hashes of their fragments: the shortest prefix (at least
-    MIN_NAME characters) that no other hash of the bundle shares. The meta file a first search
-    loads lists every page's name, and random hex does not compress: at 22,000 pages, prefixes
-    of 4-5 characters instead of Pagefind's 7 make it some 25 KB smaller. The names depend only on
-    the set of hashes, not on their order or on how the pages were sliced."""
+    MIN_NAME characters) that no other hash of the bundle shares and that is not `reserved` (the
+    names of the base a delta is searched with: the browser tells pages apart by name). The meta
+    file a first search loads lists every page's name, and random hex does not compress: at
+    22,000 pages, prefixes of 4-5 characters instead of Pagefind's 7 make it some 25 KB smaller.
+    The names depend only on the set of hashes, not on their order or on how the pages were sliced."""
     ordered = sorted(set(digests))
     length = {}
     for at, digest in enumerate(ordered):
@@ -441,6 +442,8 @@ def short_names(digests: list[str]) -> list[str]:
         for other in ordered[max(0, at - 1):at] + ordered[at + 1:at + 2]:
             shared = max(shared, len(os.path.commonprefix([digest, other])))
         length[digest] = max(MIN_NAME, shared + 1)
+        while digest[:length[digest]] in reserved:
+            length[digest] += 1
     return [digest[:length[digest]] for digest in digests]
 
 
@@ -469,7 +472,8 @@ def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tupl
 
 
 def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fields=None,
-                 extra: dict | None = None, workers: int = 1, memory: int | None = None) -> dict[str, str]:
+                 extra: dict | None = None, workers: int = 1, memory: int | None = None,
+                 reserved=()) -> dict[str, str]:
     """A whole bundle at `bundle`: the data files of `records` (dicts, or their JSON) and the
     runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
     they have); `extra`: filters every page gets.
@@ -478,7 +482,8 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
     gets its page's step from the word's last page in the slices before. `memory` (bytes, None
-    for no limit) bounds what the slices hold at once (see `plan_slices`). Returns {URL: page id}."""
+    for no limit) bounds what the slices hold at once (see `plan_slices`); `reserved`: page ids
+    this bundle's may not take (a delta's, those of its base). Returns {URL: page id}."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
     records = list(records)
     if fields is None:
@@ -488,13 +493,14 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     if slices == 1:
         records = [_record(item) for item in records]  # read once
     records = _by_sort_value(records)
+    reserved = {name.removeprefix(f"{language}_") for name in reserved}
     bundle.mkdir(parents=True)
     (bundle / "fragment").mkdir()
     index = Index(language, fields, extra=extra)
     if slices == 1:
         for item in records:
             index.add(_record(item))
-        index.write_fragments(bundle, short_names(index.digests()))
+        index.write_fragments(bundle, short_names(index.digests(), reserved))
     else:
         bounds = [len(records) * i // slices for i in range(slices + 1)]
         folders = [bundle / f".slice-{a}" for a in bounds[:-1]]
@@ -504,7 +510,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         with ThreadPoolExecutor(at_once) as pool:
             results = list(pool.map(_in_process, jobs))
             del jobs  # the records are the slices' to hold now
-        names = iter(short_names([digest for part in results for digest in part["digests"]]))
+        names = iter(short_names([digest for part in results for digest in part["digests"]], reserved))
         for folder, part in zip(folders, results):
             _adopt(bundle, folder, part, names, language)
             index.merge(part)

@@ -133,9 +133,10 @@ class Indexer:
             files = pfindex.runtime(executable(), self.runtime_cache)
             # what the build holds already is not the slices' to use
             free = None if self.memory is None else max(0, self.memory - budget.resident())
+            base_ids = {doc[1] for doc in self.old.get("docs", {}).values()} if part == "delta" else set()
             self.ids = pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files,
                                             self.language, fields=records.FIELDS, extra={"part": [part]},
-                                            workers=os.cpu_count() or 1, memory=free)
+                                            workers=os.cpu_count() or 1, memory=free, reserved=base_ids)
         except OSError as exc:
             raise BuildError(f"cannot write the search index: {exc}") from None
 
