@@ -17,7 +17,7 @@ in the same run (medians over --runs):
 - peak memory of ALL processes of each, two ways, from /proc: the sum of the resident sizes (RSS)
   of the command and all its descendants, sampled every 20 ms, where a forked worker counts every
   page it shares with its parent again (so this over-states); and the sum of their proportional
-  sizes (PSS, from smaps_rollup, every 100 ms), where a shared page counts once in all: the
+  sizes (PSS, from smaps_rollup, every 0.5 s), where a shared page counts once in all: the
   memory the tree really holds;
 - distinct words of the content, and of digestgen's search index;
 - in headless Chromium, the bytes of search data (index, fragments, filters, WebAssembly; not
@@ -110,8 +110,8 @@ def measured(command: list[str], cwd: Path | None = None, env: dict | None = Non
         while process.poll() is None:
             tree = _tree(process.pid)
             peak["rss"] = max(peak["rss"], sum(map(_rss, tree)))
-            if beat % 5 == 0:  # every 100 ms: the kernel walks each process's page tables for it
-                peak["pss"] = max(peak["pss"], sum(map(_pss, tree)))
+            if beat % 25 == 0:  # every 0.5 s: the kernel walks each process's page tables for it
+                peak["pss"] = max(peak["pss"], sum(map(_pss, tree)))  # (every 0.1 s took a third of a core)
             beat += 1
             time.sleep(0.02)
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 import synth
 from conftest import GOOD_PAPER, run_cli, tree
-from digestgen.pipeline import build
+from digestgen.pipeline import build, content, digest
 from digestgen import config
 from digestgen.pipeline.render import renderer
 
@@ -50,7 +50,7 @@ def test_record_cache_never_serves_stale_or_broken_content(make_repo, tmp_path):
     assert "초안을" in (out / "papers/2507.16075/index.html").read_text()
 
 
-def test_a_cached_issue_is_checked_again_against_the_papers(make_repo, tmp_path):
+def test_a_cached_issue_is_checked_again_against_the_papers(make_repo, tmp_path, monkeypatch):
     """An unchanged issue comes from the record cache, with its rendered intro; a paper it lists
     that is gone is still an error at its line, and its intro's edit still shows."""
     root = make_repo()
@@ -60,6 +60,16 @@ def test_a_cached_issue_is_checked_again_against_the_papers(make_repo, tmp_path)
     issue.write_text(issue.read_text(encoding="utf-8") + "\n고친 소개 문장.\n", encoding="utf-8")
     _build(root, out, "--no-search")
     assert "고친 소개 문장." in (out / "issues/2025-07-21/index.html").read_text()
+    settings = config.load(root)
+    read, rendered = [], []
+    real_read, real_render = content.read_front_matter_file, digest.render
+    monkeypatch.setattr(content, "read_front_matter_file", lambda *a: read.append(a) or real_read(*a))
+    monkeypatch.setattr(digest, "render", lambda text: rendered.append(text) or real_render(text))
+    build.load(root, settings, use_cache=True)
+    assert not read and not any("고친 소개 문장." in text for text in rendered)  # both from the cache
+    issue.write_text(issue.read_text(encoding="utf-8").replace("고친 소개", "다시 고친 소개"), encoding="utf-8")
+    loaded, _ = build.load(root, settings, use_cache=True)
+    assert len(read) == 1 and "다시 고친 소개 문장." in loaded.issues[0].intro_html
     listed = (root / "papers/2507.16075.yaml").read_text(encoding="utf-8")
     (root / "papers/2507.16075.yaml").unlink()
     failed = run_cli("build", "--root", str(root), "--out", str(out), "--no-search")
@@ -150,6 +160,7 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     assert superseded == [old_id]
     (new_id, date), = dates.items()
     assert new_id != old_id and date == "2025-07-21"
+    assert new_id not in {doc[1] for doc in state["docs"].values()}  # never a name of the base's pages
     fragment = (out / f"pagefind/delta/fragment/{new_id}.pf_fragment").read_bytes()
     import gzip
     import unicodedata

@@ -223,12 +223,14 @@ def test_slices_run_one_at_a_time_in_a_small_budget_give_the_same_bundle(tmp_pat
     assert listing(tmp_path / "one") == listing(tmp_path / "small")
 
 
-def test_a_slice_hands_over_its_words_in_order_and_in_batches(tmp_path, monkeypatch):
-    monkeypatch.setattr(pfindex, "ENTRY_BATCH", 7)
+@pytest.mark.parametrize("batch", [1, 7, "all", "more"])
+def test_a_slice_hands_over_its_words_in_order_and_in_batches(tmp_path, monkeypatch, batch):
     records = records_of(SET)
     index = pfindex.Index("ko", {name for record in records for name in record["meta"]})
     for record in records:
         index.add(record)
+    words = len(index.entries)  # "all": the last batch is full; "more": one partial batch
+    monkeypatch.setattr(pfindex, "ENTRY_BATCH", {"all": words, "more": words + 1}.get(batch, batch))
     expected = {word: (index.counts[word], index.last[word], bytes(data)) for word, data in index.entries.items()}
     part = index.export(tmp_path)
     read = list(pfindex._read_entries(part["entries"], 3))

@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 
 # A forked render worker comes to hold up to this share of its parent's memory as its own: it
-# touches the objects of the digest, and each touch copies a page (measured at 20,000 papers: two
-# workers beside a 720 MB parent added 1.0 GB of proportional memory).
-WORKER_SHARE = 0.75
+# touches the objects of the digest, and each touch copies a page. Measured (proportional memory
+# of the process tree): at 10,000 papers two workers beside a 420 MB parent added 500 MB while
+# rendering the search records, 330 MB while rendering the pages; at 20,000, 1.0 GB beside 720 MB.
+WORKER_SHARE = 0.7
 
 
 def limit(settings) -> int:

@@ -8,6 +8,7 @@ and a fresh site is written into its staging folder while Pagefind is still inde
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
@@ -148,7 +149,10 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     With `use_cache`, unchanged records come from `.digestgen/records/` with their rendered
     Markdown, and the cache is updated afterwards; `stamps` are the files' identities if taken.
     """
-    context = (settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title, settings.base_path)
+    # what a cached record and its rendered Markdown depend on besides the file: the code that
+    # renders it (an editable install being worked on), and the settings it reads
+    context = (cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
+               settings.base_path)
     records = cache.RecordCache(root, context, stamps) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
@@ -170,7 +174,8 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     """Load the content and decide what to render; None when `out` is already up to date."""
     tokens = cache.stamps(root) | cache.figure_stamps(root)  # every input file's size and mtime
     code = cache.code_stamp()
-    stamp = cache.fingerprint(root, settings, options.drafts, options.strict, options.search, code, found=tokens)
+    shown = dataclasses.replace(settings, memory=0)  # the memory budget changes how, not what, is built
+    stamp = cache.fingerprint(root, shown, options.drafts, options.strict, options.search, code, found=tokens)
     previous = output.written_by(out)
     if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
         return None
@@ -181,7 +186,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     site = renderer(root, settings, digest)
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
         options.search = False
-    context = (code, settings, options.drafts, options.strict, options.search,
+    context = (code, shown, options.drafts, options.strict, options.search,
                {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
     last = manifest.load(root, out, context, previous)
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
@@ -245,7 +250,9 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         """Documents the index needs that this build did not render (unchanged since the last)."""
         task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
         tasks = sorted({task_of[path] for path in paths})
-        return {path: file.data for part in render_tasks(plan.site, tasks).values() for path, file in part.items()}
+        workers = budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
+        return {path: file.data for part in render_tasks(plan.site, tasks, workers).values()
+                for path, file in part.items()}
 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
                                    {path: file.data for path, file in documents.new.items()},

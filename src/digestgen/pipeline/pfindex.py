@@ -509,7 +509,6 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         del records
         with ThreadPoolExecutor(at_once) as pool:
             results = list(pool.map(_in_process, jobs))
-            del jobs  # the records are the slices' to hold now
         names = iter(short_names([digest for part in results for digest in part["digests"]], reserved))
         for folder, part in zip(folders, results):
             _adopt(bundle, folder, part, names, language)
