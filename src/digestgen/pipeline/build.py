@@ -219,8 +219,7 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     """Render the stale ones of `tasks`; take the others' files from the last build's manifest.
     Each task is recorded in the next manifest; `sink(files)`, if given, gets each task's files as
     they come."""
-    workers = budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
-    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], workers, each=sink)
+    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], _workers(plan), each=sink)
     result = Rendered()
     for task in tasks:
         document = KINDS[task.kind].document
@@ -232,6 +231,11 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
         result.stored |= stored
         plan.next.record(task, plan.keys[task], stored, document)
     return result
+
+
+def _workers(plan: Plan) -> int:
+    """Render workers to fork now: as many as the memory budget leaves room for (see `budget`)."""
+    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
 
 
 def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
@@ -250,8 +254,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         """Documents the index needs that this build did not render (unchanged since the last)."""
         task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
         tasks = sorted({task_of[path] for path in paths})
-        workers = budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
-        return {path: file.data for part in render_tasks(plan.site, tasks, workers).values()
+        return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan)).values()
                 for path, file in part.items()}
 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
