@@ -35,25 +35,33 @@ def stamp(path: Path) -> tuple[int, int]:
 
 
 def stamps(root: Path, names=WATCHED) -> dict[str, tuple[int, int]]:
-    """{path relative to `root`: stamp} of every file under `names`, in sorted order."""
-    found = []
+    """{path relative to `root`: stamp} of every file under `names`, sorted by path. (A no-op build
+    of 20,000 papers does little else: one scandir per folder, one stat per file.)"""
+    found: list[tuple[str, tuple[int, int]]] = []
     for name in names:
         path = root / name
         if path.is_file():
             found.append((name, stamp(path)))
-            continue
-        # os.walk, not Path.rglob: a no-op build of ten thousand papers stats each file once
-        for folder, dirs, files in os.walk(path):
-            rel = os.path.relpath(folder, root).replace(os.sep, "/")
-            for file in files:
-                try:
-                    info = os.stat(os.path.join(folder, file))  # follows a link, as is_file does
-                except OSError:
-                    continue
-                if stat.S_ISREG(info.st_mode):
-                    found.append((f"{rel}/{file}", (info.st_size, info.st_mtime_ns)))
-    found.sort(key=lambda item: item[0].split("/"))  # the order of sorted paths
+        elif path.is_dir():
+            _walk(str(path), name, found)
+    found.sort()
     return dict(found)
+
+
+def _walk(folder: str, rel: str, found: list) -> None:
+    """Add the stamps of the files under `folder` (named `rel`) to `found`. Like Path.rglob, a
+    link to a file counts and a link to a folder is not followed."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                _walk(entry.path, f"{rel}/{entry.name}", found)
+                continue
+            try:
+                info = entry.stat()
+            except OSError:  # a broken link
+                continue
+            if stat.S_ISREG(info.st_mode):
+                found.append((f"{rel}/{entry.name}", (info.st_size, info.st_mtime_ns)))
 
 
 FIGURES_FILE = "figures.json"
