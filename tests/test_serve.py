@@ -38,11 +38,18 @@ def _until(check, timeout: float = 30.0):
     raise AssertionError("timed out waiting")
 
 
+def _ctrl_c() -> None:
+    """In the server's process: Ctrl+C (SIGINT) stops it, as in a terminal. A test run started in
+    the background by a shell without job control (`pytest &` in a script) ignores SIGINT, and
+    every process it starts would inherit that: `serve` would never stop."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.fixture
 def preview(make_repo):
     root = make_repo()
     process = subprocess.Popen([sys.executable, "-m", "digestgen", "serve", "--root", str(root), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c)
     try:
         line = process.stdout.readline()
         assert line.startswith("serving http://127.0.0.1:"), line
@@ -104,7 +111,7 @@ DRAFT = "draft: true\ntitle: {en: Draft}\nlinks: {paper: 'https://x.org'}\n"
 
 def _start(root, *extra):
     process = subprocess.Popen([sys.executable, "-m", "digestgen", "serve", "--root", str(root), "--port", "0", *extra],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ctrl_c)
     line = process.stdout.readline()
     assert line.startswith("serving http://127.0.0.1:"), line + process.stderr.read()
     return process, line.split()[1]
