@@ -143,15 +143,16 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
 
 
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
-         use_cache: bool = False, stamps: dict | None = None) -> tuple[Digest, list[SourceError]]:
+         use_cache: bool = False, stamps: dict | None = None, code: str | None = None) -> tuple[Digest, list[SourceError]]:
     """Read and validate everything under `root` into a Digest (raises ContentError).
 
     With `use_cache`, unchanged records come from `.digestgen/records/` with their rendered
-    Markdown, and the cache is updated afterwards; `stamps` are the files' identities if taken.
+    Markdown, and the cache is updated afterwards; `stamps` are the files' identities and `code`
+    the `cache.code_stamp`, if taken.
     """
     # what a cached record and its rendered Markdown depend on besides the file: the code that
     # renders it (an editable install being worked on), and the settings it reads
-    context = (cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
+    context = (code or cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
                settings.base_path)
     records = cache.RecordCache(root, context, stamps) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
@@ -181,7 +182,8 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
         return None
     memory = budget.limit(settings)  # before the content takes any
     say("reading papers/ and digests/")
-    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens)
+    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens,
+                           code=code)
     cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
     site = renderer(root, settings, digest)
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
