@@ -111,13 +111,16 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     output.check_target(out, root)
     with output.locked(out):
         output.clean_leftovers(out)  # a killed build's staging folder, even when nothing else is to do
-        plan = make_plan(root, out, settings, options, say)
-        if plan is None:
-            return Report(seconds=time.perf_counter() - started, up_to_date=True)
-        documents = render(plan, plan.site.document_tasks() if plan.options.search else [])
-        indexer = start_index(plan, documents, say)
+        with cache.collector_paused():
+            plan = make_plan(root, out, settings, options, say)
+            if plan is None:
+                return Report(seconds=time.perf_counter() - started, up_to_date=True)
+            gc.freeze()  # the loaded content and manifests live to the end: later collections skip them
+        indexer: search_index.Indexer | None = None
         streamed: Streamed | None = None
         try:
+            documents = render(plan, plan.site.document_tasks() if plan.options.search else [])
+            indexer = start_index(plan, documents, say)
             with output.Change(out, fresh=not plan.last.valid) as change:
                 if change.fresh:  # pages are written as they are rendered; an update waits, to replace its files at once
                     say("rendering and writing the site")
@@ -134,6 +137,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         finally:
             if indexer is not None:
                 indexer.close()
+            gc.unfreeze()  # `serve` builds again in this process: the next collection may free this build
     return Report(pages=sum(1 for path in pages.stored if path.endswith(".html")), files=len(pages.stored),
                   bytes=sum(len(file.data) for file in pages.new.values()) + (streamed.bytes if streamed is not None else 0),
                   seconds=time.perf_counter() - started,
@@ -340,13 +344,13 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                     each(parts[-1])
         else:
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
+            # (`build` unfreezes them at its end)
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
                     parts.append(files)
                     if each:
                         each(files)
     finally:
-        gc.unfreeze()
         _WORKER = None
     return dict(zip(tasks, parts))
 

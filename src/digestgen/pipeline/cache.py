@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import pickle
@@ -141,7 +143,7 @@ class RecordCache:
         for shard in range(self.SHARDS):
             try:
                 with open(self._file(shard), "rb") as handle:
-                    header, entries = pickle.load(handle)
+                    header, entries = unpickle(handle)
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
                 continue
             if header == self.header and isinstance(entries, dict):
@@ -184,6 +186,26 @@ class RecordCache:
                 path.unlink(missing_ok=True)
                 continue
             atomic.write(path, pickle.dumps((self.header, group), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """Pause Python's cycle collector. Loading a large digest's caches and manifest makes millions
+    of objects that live to the end of the build, and every collection their allocations set off
+    walks all of them again: an edit at 10,000 papers spent 2.5 s of its 6.5 s so."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def unpickle(handle):
+    """`pickle.load` without collections (see `collector_paused`)."""
+    with collector_paused():
+        return pickle.load(handle)
 
 
 def for_output(root: Path, out: Path, name: str) -> Path:

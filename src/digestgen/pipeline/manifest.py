@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digestgen import __version__, atomic
-from digestgen.pipeline.cache import for_output
+from digestgen.pipeline.cache import for_output, unpickle
 
 
 class Task(NamedTuple):
@@ -105,7 +105,7 @@ def load(root: Path, out: Path, context: object, out_stamp: str | None) -> Manif
         return Manifest()
     try:
         with open(_path(root, out), "rb") as handle:
-            header, stamp, manifest = pickle.load(handle)
+            header, stamp, manifest = unpickle(handle)
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
         return Manifest()
     if header != f"{__version__}|{context!r}" or stamp != out_stamp or not isinstance(manifest, Manifest):
