@@ -57,7 +57,7 @@ def _positions(locations: list[int]) -> list[tuple[int, int]]:
 
 def decoded(bundle: Path) -> dict:
     """A bundle's content by page URL: {"words": {word: {url: [(weight, position)]}}, "filters": ..., "sort": ...,
-    "word_count": {url: n}, "meta": {url: meta}}."""
+    "word_count": {url: n}, "meta": {url: meta}, "names": {url: page name}}, pages in the order the meta file lists them."""
     entry = json.loads((bundle / "pagefind-entry.json").read_text())
     (language, info), = entry["languages"].items()
     meta = _read(bundle / f"pagefind.{info['hash']}.pf_meta")
@@ -85,4 +85,4 @@ def decoded(bundle: Path) -> dict:
         filters[filter_name] = {value: sorted(urls[p] for p in pages) for value, pages in values}
     sorts = {name: [urls[p] for p in pages] for name, pages in meta[4]}
     return {"words": words, "in_meta": in_meta, "filters": filters, "sort": sorts, "word_count": counts, "meta": metas,
-            "chunks": meta[2]}
+            "chunks": meta[2], "names": {url: name for url, (name, _) in zip(urls, meta[1])}}

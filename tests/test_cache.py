@@ -156,11 +156,15 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     meta, has_delta, page = _search_state(out)
     assert meta == base and has_delta  # the base is kept as it was; the delta holds the new page
     superseded = json.loads(re.search(r'data-superseded="([^"]*)"', page).group(1).replace("&#34;", '"'))
-    dates = json.loads(re.search(r'data-delta-dates="([^"]*)"', page).group(1).replace("&#34;", '"'))
+    ranks = json.loads(re.search(r'data-delta-ranks="([^"]*)"', page).group(1).replace("&#34;", '"'))
     assert superseded == [old_id]
-    (new_id, date), = dates.items()
-    assert new_id != old_id and date == "2025-07-21"
-    assert new_id not in {doc[1] for doc in state["docs"].values()}  # never a name of the base's pages
+    (new_id, rank), = ranks.items()
+    assert new_id.startswith("ko_d") and new_id not in {doc[1] for doc in state["docs"].values()}  # never a base's name
+    # its place in the base's date order: after the base's pages of its date (its old self the
+    # last of them), before the later ones
+    dates = state["dates"]
+    assert rank % 1 == 0.5 and int(old_id.removeprefix("ko_")) == rank - 0.5 < len(dates)
+    assert dates[int(rank - 0.5)] == "2025-07-21" and all(d > "2025-07-21" for d in dates[int(rank + 0.5):])
     fragment = (out / f"pagefind/delta/fragment/{new_id}.pf_fragment").read_bytes()
     import gzip
     import unicodedata

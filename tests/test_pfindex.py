@@ -59,26 +59,38 @@ def test_same_locations_and_weights_as_pagefind(both):
     assert same == len(theirs["words"])
 
 
-def test_same_filters_and_date_order_as_pagefind(both):
-    _, theirs, ours = both
+def test_same_filters_as_pagefind_and_the_date_order_in_the_names(both):
+    records, theirs, ours = both
     assert ours["filters"] == theirs["filters"] and {"tag", "week", "year"} <= set(ours["filters"])
-    dates = {u: m["date"] for u, m in ours["meta"].items()}
-    assert [dates[u] for u in ours["sort"]["date"]] == sorted(dates.values())
-    assert sorted(ours["sort"]["date"]) == sorted(theirs["sort"]["date"])
+    # no sort table: a base's pages are named by their place in date order, which Pagefind's table gives
+    assert ours["sort"] == {} and len(theirs["sort"]["date"]) == len(records)
+    by_name = sorted(ours["names"], key=lambda url: int(ours["names"][url].removeprefix("ko_")))
+    assert by_name == list(ours["names"])  # the meta file lists them in that order
+    dates = [ours["meta"][url]["date"] for url in by_name]
+    assert dates == sorted(dates) and len(set(dates)) == 3  # the fixture's three weeks
+    assert [ours["meta"][url]["date"] for url in theirs["sort"]["date"]] == dates
 
 
-def test_pages_are_numbered_in_date_order(tmp_path):
-    """The meta file's date table is then 0, 1, 2 ... (it compresses to almost nothing), and every
-    page is named by the shortest prefix of its fragment's hash that no other page shares."""
+def test_undated_pages_come_first_and_every_base_name_is_its_number(tmp_path):
     records = records_of(SET)
+    undated = {"url": "/about/", "blocks": [[1, "undated page"]], "meta": {"title": "about"}, "filters": {}, "sort": {}}
     files = pfindex.runtime(executable(), tmp_path / "cache")
-    pfindex.write_bundle(list(reversed(records)), tmp_path / "ours", files, "ko")
+    ids, dates = pfindex.write_bundle(list(reversed(records)) + [undated], tmp_path / "ours", files, "ko")
+    assert list(ids.values()) == [f"ko_{n}" for n in range(len(records) + 1)]
+    assert ids["/about/"] == "ko_0" and dates[0] is None
+    assert dates[1:] == sorted(r["sort"]["date"] for r in records)
     entry = json.loads((tmp_path / "ours" / "pagefind-entry.json").read_text())
     meta = _read(tmp_path / "ours" / f"pagefind.{entry['languages']['ko']['hash']}.pf_meta")
-    dated = sum(1 for r in records if r.get("sort", {}).get("date"))
-    assert 10 < dated and meta[4] == [["date", list(range(dated))]]
-    names = [name.removeprefix("ko_") for name, _ in meta[1]]
-    assert len(set(names)) == len(names) == len(records) and min(map(len, names)) == pfindex.MIN_NAME
+    assert meta[4] == [] and [name for name, _ in meta[1]] == list(ids.values())
+
+
+def test_delta_pages_are_named_apart_from_any_base():
+    digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(3000)]
+    base = pfindex.page_names(digests)
+    assert base[:3] == ["0", "1", "2"] and base[-1] == "2999"
+    delta = pfindex.page_names(digests[:50], delta=True)
+    assert all(n.startswith("d") and digest.startswith(n[1:]) for n, digest in zip(delta, digests))
+    assert not set(delta) & set(base) and len(set(delta)) == 50
 
 
 def test_short_names_are_the_shortest_unique_prefixes():
@@ -92,14 +104,6 @@ def test_short_names_are_the_shortest_unique_prefixes():
     assert max(map(len, names[:-3])) < 7  # Pagefind's own names have 7
     shuffled = list(reversed(digests))
     assert dict(zip(shuffled, pfindex.short_names(shuffled))) == dict(zip(digests, names))
-    # a delta's pages never take a name of its base's (the browser tells pages apart by name)
-    base = {hashlib.sha256(f"base{n}".encode()).hexdigest()[:4] for n in range(20000)}
-    delta = [hashlib.sha256(f"delta{n}".encode()).hexdigest() for n in range(50)]
-    clashing = [d for d in delta if d[:4] in base]
-    assert clashing  # 20,000 names take a third of the 4-character ones
-    named = pfindex.short_names(delta, reserved=base)
-    assert not set(named) & base and all(d.startswith(n) for d, n in zip(delta, named))
-    assert all(len(n) == 4 for d, n in zip(delta, named) if d not in clashing)
 
 
 def test_words_are_nfd_and_fragments_nfc(both):

@@ -4,7 +4,7 @@ Pagefind's indexer reads HTML, and on an archive of 10,000 papers it needs minut
 gigabytes of memory (it keeps every page's words and positions in memory at once, and NFD Korean
 costs it more still). digestgen already knows every word it wants indexed (see `korean`), so it
 writes the bundle's data files itself: the word index in chunks, one fragment per page, the
-filters, the sort order and the meta file, in the format the Pagefind 1.5 runtime reads. The
+filters and the meta file, in the format the Pagefind 1.5 runtime reads. The
 runtime (`pagefind.js`, its worker and WebAssembly, and the UI files) is Pagefind's own: the real
 binary writes it once per Pagefind version into a cache (`runtime`).
 
@@ -20,6 +20,11 @@ metadata are indexed too, by field. Words are NFD (see `search`): the runtime no
 the same way. `tests/test_pfindex.py` checks the result, word for word, against what the real
 Pagefind binary writes for the same records. A large bundle is indexed in slices, each in a
 process of its own, and joined (`write_bundle`).
+
+One departure from Pagefind: the meta file has no sort table. A base bundle's pages are numbered
+in date order (undated ones first) and *named* by their numbers, so the search page orders
+results by date from their names alone (see `page_names`); a sort table listing every page
+would be 47 KB of the first search at 22,000 pages, and random fragment names 27 KB more.
 """
 
 from __future__ import annotations
@@ -147,7 +152,6 @@ class Index:
         self.pages: list = []  # (fragment JSON, word count) per page; once written, [name, word count]
         self.urls: list[str] = []  # each page's URL
         self.filters: dict[str, dict[str, list[int]]] = {}
-        self.sorts: dict[str, list[tuple[str, int]]] = {}
         self._words: dict[str, tuple[str, list[str]]] = {}  # memo of words_of
         self.slices: list[str] = []  # the files of merged slices' word entries (see `merge`)
 
@@ -207,8 +211,6 @@ class Index:
         for name, values in filters.items():
             for value in values:
                 self.filters.setdefault(name, {}).setdefault(value, []).append(number)
-        for name, value in record.get("sort", {}).items():
-            self.sorts.setdefault(name, []).append((value, number))
 
     def _found(self, found: dict[str, list[int]], word: str, key: int, position: int, meta: bool = False) -> None:
         """Note the words Pagefind makes of `word` (see `words_of`) at `position`, with `key` (a
@@ -270,7 +272,7 @@ class Index:
         return [hashlib.sha256(data).hexdigest() for data, _ in self.pages]
 
     def write_fragments(self, bundle: Path, names: list[str]) -> None:
-        """Write each page's fragment under its name (see `short_names`)."""
+        """Write each page's fragment under its name (see `page_names`)."""
         (bundle / "fragment").mkdir(parents=True, exist_ok=True)
         names = [f"{self.language}_{name}" for name in names]
         with ThreadPoolExecutor(2) as pool:  # zlib lets go of the GIL while it compresses
@@ -289,13 +291,12 @@ class Index:
         for name in sorted(self.filters):
             values = [[value, pages_] for value, pages_ in sorted(self.filters[name].items())]
             filters.append([name, self._file(bundle / "filter", ".pf_filter", cbor2.dumps([name, values]), 7)])
-        sorts = [[name, [n for _, n in sorted(values)]] for name, values in sorted(self.sorts.items())]
-        meta = [version, self.pages, chunks, filters, sorts, self.field_names]
+        meta = [version, self.pages, chunks, filters, [], self.field_names]  # no sort table: see above
         digest = self._file(bundle, ".pf_meta", cbor2.dumps(meta), 10, prefix="pagefind.")
         return {"hash": digest.removeprefix("pagefind."), "wasm": None, "page_count": len(self.pages)}
 
     def export(self, folder: Path) -> dict:
-        """What a slice sends back to be merged (see `merge`): its pages, filters and sort values;
+        """What a slice sends back to be merged (see `merge`): its pages and filters;
         and the file in `folder` where it wrote each word's page count, last page and page entries,
         in word order and in batches (the main process reads them as it writes the chunks, so it
         never holds every slice's entries at once)."""
@@ -309,8 +310,7 @@ class Index:
                     batch = []
             for last in (batch, []) if batch else ([],):  # an empty batch ends the file
                 pickle.dump(last, out, protocol=pickle.HIGHEST_PROTOCOL)
-        return {"pages": self.pages, "urls": self.urls, "filters": self.filters, "sorts": self.sorts,
-                "entries": str(path)}
+        return {"pages": self.pages, "urls": self.urls, "filters": self.filters, "entries": str(path)}
 
     def merge(self, part: dict) -> None:
         """Append a slice (`export`) of the pages that follow this index's."""
@@ -319,8 +319,6 @@ class Index:
         for name, values in part["filters"].items():
             for value, pages in values.items():
                 self.filters.setdefault(name, {}).setdefault(value, []).extend(pages)
-        for name, values in part["sorts"].items():
-            self.sorts.setdefault(name, []).extend(values)
         self.slices.append(part["entries"])  # merged word by word as the chunks are written
 
     def _entries(self):
@@ -428,13 +426,21 @@ def _prefixes(a: str, b: str) -> tuple[str, str]:
     return a[:common + 1], b[:common + 1]
 
 
-def short_names(digests: list[str], reserved=frozenset()) -> list[str]:
-    """Names for pages from the full hex hashes of their fragments: the shortest prefix (at least
-    MIN_NAME characters) that no other hash of the bundle shares and that is not `reserved` (the
-    names of the base a delta is searched with: the browser tells pages apart by name). The meta
-    file a first search loads lists every page's name, and random hex does not compress: at
-    22,000 pages, prefixes of 4-5 characters instead of Pagefind's 7 make it some 25 KB smaller.
-    The names depend only on the set of hashes, not on their order or on how the pages were sliced."""
+def page_names(digests: list[str], delta: bool = False) -> list[str]:
+    """The names of a bundle's pages (the hex hashes of their fragments, in page order), which
+    the browser tells pages apart by. A base's pages are named by their numbers, which are in date
+    order (see `write_bundle`): the search page orders results by date from their names, and
+    counting numbers compress where hashes do not (the meta file a first search loads lists every
+    name). A delta's pages are named 'd' and a short hash (`short_names`): never a base's name,
+    and a page's name changes with its fragment."""
+    if delta:
+        return ["d" + name for name in short_names(digests)]
+    return [str(number) for number in range(len(digests))]
+
+
+def short_names(digests: list[str]) -> list[str]:
+    """Names from full hex hashes: the shortest prefix (at least MIN_NAME characters) that no
+    other hash shares. They depend only on the set of hashes, not on their order."""
     ordered = sorted(set(digests))
     length = {}
     for at, digest in enumerate(ordered):
@@ -442,8 +448,6 @@ def short_names(digests: list[str], reserved=frozenset()) -> list[str]:
         for other in ordered[max(0, at - 1):at] + ordered[at + 1:at + 2]:
             shared = max(shared, len(os.path.commonprefix([digest, other])))
         length[digest] = max(MIN_NAME, shared + 1)
-        while digest[:length[digest]] in reserved:
-            length[digest] += 1
     return [digest[:length[digest]] for digest in digests]
 
 
@@ -473,7 +477,7 @@ def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tupl
 
 def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fields=None,
                  extra: dict | None = None, workers: int = 1, memory: int | None = None,
-                 reserved=()) -> dict[str, str]:
+                 delta: bool = False) -> tuple[dict[str, str], list]:
     """A whole bundle at `bundle`: the data files of `records` (dicts, or their JSON) and the
     runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
     they have); `extra`: filters every page gets.
@@ -482,8 +486,11 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
     gets its page's step from the word's last page in the slices before. `memory` (bytes, None
-    for no limit) bounds what the slices hold at once (see `plan_slices`); `reserved`: page ids
-    this bundle's may not take (a delta's, those of its base). Returns {URL: page id}."""
+    for no limit) bounds what the slices hold at once (see `plan_slices`); `delta`: the bundle is
+    searched beside a base (its pages are named apart, see `page_names`).
+
+    Pages are numbered in the order of their first sort value (the date; undated pages first).
+    Returns {URL: page id}, and each page's sort value in page order."""
     version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
     records = list(records)
     if fields is None:
@@ -492,15 +499,14 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     slices, at_once = plan_slices(len(records), size, workers, memory)
     if slices == 1:
         records = [_record(item) for item in records]  # read once
-    records = _by_sort_value(records)
-    reserved = {name.removeprefix(f"{language}_") for name in reserved}
+    records, values = _by_sort_value(records)
     bundle.mkdir(parents=True)
     (bundle / "fragment").mkdir()
     index = Index(language, fields, extra=extra)
     if slices == 1:
         for item in records:
             index.add(_record(item))
-        index.write_fragments(bundle, short_names(index.digests(), reserved))
+        index.write_fragments(bundle, page_names(index.digests(), delta))
     else:
         bounds = [len(records) * i // slices for i in range(slices + 1)]
         folders = [bundle / f".slice-{a}" for a in bounds[:-1]]
@@ -509,7 +515,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         del records
         with ThreadPoolExecutor(at_once) as pool:
             results = list(pool.map(_in_process, jobs))
-        names = iter(short_names([digest for part in results for digest in part["digests"]], reserved))
+        names = iter(page_names([digest for part in results for digest in part["digests"]], delta))
         for folder, part in zip(folders, results):
             _adopt(bundle, folder, part, names, language)
             index.merge(part)
@@ -521,24 +527,23 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
             shutil.copyfile(item, bundle / item.name)
     (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
-    return {url: page[0] for url, page in zip(index.urls, index.pages)}
+    return {url: page[0] for url, page in zip(index.urls, index.pages)}, values
 
 
 def _record(item) -> dict:
     return json.loads(item) if isinstance(item, (bytes, str)) else item
 
 
-def _by_sort_value(records: list) -> list:
-    """The records in the order of their first sort value (those without one last), otherwise as
-    given. Pages are numbered in this order, so the sort table of the meta file, which lists the
-    page numbers in date order, is 0, 1, 2 ...: it compresses to almost nothing, where a
-    shuffled one costs 45 KB of a first search at 22,000 pages."""
-    def key(item) -> tuple[bool, str]:
+def _by_sort_value(records: list) -> tuple[list, list]:
+    """The records in the order of their first sort value (those without one first), otherwise as
+    given; and those values, in that order (None for a record without one)."""
+    def value(item):
         sort = _record(item).get("sort") or {}
-        value = sort[min(sort)] if sort else None
-        return value is None, str(value or "")
+        return sort[min(sort)] if sort else None
 
-    return sorted(records, key=key)
+    keyed = sorted(((value(item), at) for at, item in enumerate(records)),
+                   key=lambda pair: (pair[0] is not None, str(pair[0] or ""), pair[1]))
+    return [records[at] for _, at in keyed], [found for found, _ in keyed]
 
 
 def _in_process(job) -> dict:

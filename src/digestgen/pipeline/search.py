@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from bisect import bisect_right
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from digestgen.pipeline.bundle import page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
 BUNDLE_DIR = "pagefind"
-FORMAT = "records-1"  # how the base was made: a base from before (Pagefind's own indexer) is indexed again
+FORMAT = "records-2"  # how the base was made: a base from before (hash-named pages, a sort table) is indexed again
 
 
 def executable() -> Path:
@@ -46,7 +47,10 @@ def executable() -> Path:
 # *base*) is kept from build to build, and documents that changed since it was built are indexed
 # on their own into `pagefind/delta/`, which the search page merges in the browser (Pagefind's
 # `mergeIndex`; the WebAssembly is fetched once). The base's results for those pages (and for
-# deleted ones) are *superseded*: the search page drops them by page id. When the delta grows past
+# deleted ones) are *superseded*: the search page drops them by page id. A base's pages are named
+# by their place in date order (see `pfindex.page_names`); a delta page gets the place it takes
+# among them (its *rank*, between two of theirs), so the search page orders both by date without
+# loading them. When the delta grows past
 # `max_delta` documents, or with `--full-index`, or when the state in `.digestgen/search-*.json` does
 # not match the base in the output, the build indexes everything again into a new base.
 
@@ -65,7 +69,7 @@ class Segments:
 
     delta: bool = False  # `pagefind/delta/` exists and is merged in
     superseded: list[str] = field(default_factory=list)  # base page ids to drop from results
-    delta_dates: dict[str, str] = field(default_factory=dict)  # delta page id -> ISO date, for date sort
+    delta_ranks: dict[str, float] = field(default_factory=dict)  # delta page id -> its place in the base's date order
     rebuilt: bool = True  # the base was indexed by this build (False: kept from the previous one)
     delta_documents: int = 0
 
@@ -91,6 +95,7 @@ class Indexer:
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
         self.job: tuple[dict[str, bytes], str] | None = None  # the records to index, and their `part`
         self.ids: dict[str, str] = {}  # page URL -> page id in the bundle this build wrote (a new base, or a delta)
+        self.dates: list = []  # the date of each of its pages, in page order (None: undated)
         self.state: dict | None = None  # a new base's state, saved by `commit`
         self.old: dict = {}  # the kept base's state
         self.changed: list[str] = []
@@ -133,10 +138,10 @@ class Indexer:
             files = pfindex.runtime(executable(), self.runtime_cache)
             # what the build holds already is not the slices' to use
             free = None if self.memory is None else max(0, self.memory - budget.resident())
-            base_ids = {doc[1] for doc in self.old.get("docs", {}).values()} if part == "delta" else set()
-            self.ids = pfindex.write_bundle([documents[path] for path in sorted(documents)], self.bundle, files,
-                                            self.language, fields=records.FIELDS, extra={"part": [part]},
-                                            workers=os.cpu_count() or 1, memory=free, reserved=base_ids)
+            self.ids, self.dates = pfindex.write_bundle(
+                [documents[path] for path in sorted(documents)], self.bundle, files, self.language,
+                fields=records.FIELDS, extra={"part": [part]}, workers=os.cpu_count() or 1, memory=free,
+                delta=part == "delta")
         except OSError as exc:
             raise BuildError(f"cannot write the search index: {exc}") from None
 
@@ -152,17 +157,17 @@ class Indexer:
         if self.base is None:  # a new base: remember each page's id
             ids = self.ids
             self.state = {"entry": (self.bundle / "pagefind-entry.json").read_text(),
-                          "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()}}
+                          "docs": {p: [h, ids.get(page_url(p), "")] for p, h in self.hashes.items()},
+                          "dates": self.dates}
             return self.segments
         old_ids = {p: self.old["docs"][p][1] for p in self.changed + self.removed if p in self.old["docs"]}
-        delta_ids = self.ids
-        for path in self.changed:
-            page = delta_ids.get(page_url(path))
-            if page is not None:
-                self.segments.delta_dates[page] = json.loads(self.documents[path]).get("sort", {}).get("date", "")
-        self.segments.delta = bool(delta_ids)
-        # a page whose id did not change is the same page in both bundles: the browser dedupes it
-        self.segments.superseded = sorted(i for i in old_ids.values() if i and i not in self.segments.delta_dates)
+        undated = self.old["dates"].count(None)
+        dated = self.old["dates"][undated:]
+        for page, date in zip(self.ids.values(), self.dates):
+            # after the base's pages of its date and before the next: the base has no x.5
+            self.segments.delta_ranks[page] = (undated + bisect_right(dated, date) if date is not None else 0) - 0.5
+        self.segments.delta = bool(self.ids)
+        self.segments.superseded = sorted(i for i in old_ids.values() if i)
         return self.segments
 
     def install(self, staging: Path) -> None:
@@ -230,7 +235,8 @@ def _load_state(root: Path, out: Path) -> dict | None:
     base = out / BUNDLE_DIR
     try:
         state = json.loads(state_path(root, out).read_text())
-        if state.get("version") != __version__ or state.get("format") != FORMAT or state["entry"] != (base / "pagefind-entry.json").read_text():
+        if state.get("version") != __version__ or state.get("format") != FORMAT or state["entry"] != (base / "pagefind-entry.json").read_text() \
+                or not isinstance(state.get("dates"), list):
             return None
         return state
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

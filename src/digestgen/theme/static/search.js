@@ -6,16 +6,18 @@
      `model`; Pagefind then matches word prefixes), and an arXiv id in any form (`arXiv:2507.16075v2`)
      becomes the one token the paper's id was indexed as. A long Korean word is also searched split
      in two (`미세조정` -> `미세 조정`), which finds the spelling with a space.
-   - Relevance order is Pagefind's; for 최신순 the base and the delta (below) are each searched on
-     their own (the `part` filter) and their date-ordered results are merged by date.
+   - Relevance order is Pagefind's. For 최신순 the same results are ordered by their names: a base
+     page is named by its place in date order (`ko_1234`, see digestgen/pipeline/pfindex.py), and
+     the build gives each page of the delta (below) its place among them. The index carries no
+     sort table, and no result's data is loaded to learn its date.
    - Filters are fetched only when the reader opens the filter panel (or a link names one):
      Pagefind's bundled UIs fetch every filter file before the first search.
    - Words in the index are NFD (see digestgen/pipeline/search.py); everything shown is turned to NFC,
      and excerpts are cut from the `text` metadata (the readable text; the indexed body is tokens).
    - /search/?q=QUERY&tag=agents&sort=date is a shareable deep link; the URL follows the form.
    - After an incremental build the bundle has a delta (pages changed since the base was indexed,
-     see digestgen/pipeline/search.py): it is merged in, the base's results for those pages are dropped,
-     and with date order the delta's results are placed among the base's by date. */
+     see digestgen/pipeline/search.py): it is merged in, and the base's results for those pages are
+     dropped. */
 (function () {
   "use strict";
   var root = document.getElementById("search");
@@ -42,7 +44,7 @@
   var ARXIV = /(?:arxiv:\s*|arxiv\.org\/(?:abs|pdf)\/)?\b([0-9]{4}\.[0-9]{4,5}|[a-z]+(?:-[a-z]+)?(?:\.[a-z]{2})?\/[0-9]{7})(?:v[0-9]+)?\b/gi;
   var TRIM = /^[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+|[\s"'()[\]{}<>.,!?;:`*_~#|=\u201c\u201d\u2018\u2019\u00b7\u2026]+$/g;
   var EN_SUFFIXES = ["ations", "ation", "ings", "ing", "ed", "es", "s"];
-  var DELTA_DATES = JSON.parse(root.dataset.deltaDates || "{}");
+  var DELTA_RANKS = JSON.parse(root.dataset.deltaRanks || "{}");
   var SUPERSEDED = {};
   JSON.parse(root.dataset.superseded || "[]").forEach(function (id) { SUPERSEDED[id] = true; });
 
@@ -257,32 +259,20 @@
     }).then(function (variants) {
       var pf = engine;
       var filters = activeFilters();
-      function within(v, extra) {  // the reader's filters, and the bundles a split spelling may search
-        var f = Object.assign({}, filters, extra || {});
+      function within(v) {  // the reader's filters, and the bundles a split spelling may search
+        var f = Object.assign({}, filters);
         if (v.parts) f.part = { any: f.part ? f.part.any.filter(function (p) { return v.parts.indexOf(p) >= 0; }) : v.parts };
         if (PARTS.length === 1 && f.part && f.part.any.length === 1) delete f.part;  // one bundle: every page is in it
         return f;
       }
-      return Promise.all(variants.map(function (v) { return pf.search(v.term, { filters: within(v) }); })).then(function (found) {
-        if (!byDate) return { found: found, lists: null };
-        var jobs = [];
-        PARTS.forEach(function (part) {
-          variants.forEach(function (v) {
-            if (v.parts && v.parts.indexOf(part) < 0) return;
-            jobs.push(pf.search(v.term, { filters: within(v, { part: { any: [part] } }), sort: { date: "desc" } }));
-          });
-        });
-        return Promise.all(jobs).then(function (lists) {
-          return { found: found, lists: lists.map(function (s) { return s ? s.results : []; }) };
-        });
-      });
-    }).then(function (answer) {
-      if (id !== searchId || !answer || !answer.found[0]) return;
-      queue = answer.lists ? byDateQueue(answer.lists) : byScoreQueue(answer.found);
+      return Promise.all(variants.map(function (v) { return pf.search(v.term, { filters: within(v) }); }));
+    }).then(function (found) {
+      if (id !== searchId || !found || !found[0]) return;
+      queue = resultQueue(found, byDate);
       list.textContent = "";
       var count = queue.count;
       var subject = query ? "‘" + query + "’에 대한 " : "";
-      lastCounts = answer.found[0].filters;
+      lastCounts = found[0].filters;
       if (filtersLoaded) renderFilters(lastCounts);
       // Announce the count once the first results are on the page, not before.
       return showMore(id).then(function () {
@@ -296,9 +286,10 @@
 
   function dataOf(r) { return r.loaded || (r.loaded = r.data()); }
 
-  /* Relevance order: the results of every spelling of the query, each page once (its best
-     score), without the base's pages that the delta supersedes. */
-  function byScoreQueue(found) {
+  /* The results of every spelling of the query, each page once (its best score), without the
+     base's pages that the delta supersedes: by score, or newest first (by their place in date
+     order, see the top). */
+  function resultQueue(found, byDate) {
     var best = {};
     found.forEach(function (search) {
       (search ? search.results : []).forEach(function (r) {
@@ -307,7 +298,8 @@
       });
     });
     var order = Object.keys(best).map(function (key) { return best[key]; });
-    order.sort(function (a, b) { return b.score - a.score; });
+    if (byDate) order.sort(function (a, b) { return rank(b) - rank(a) || b.score - a.score; });
+    else order.sort(function (a, b) { return b.score - a.score; });
     return {
       count: order.length,
       done: function () { return !order.length; },
@@ -315,45 +307,9 @@
     };
   }
 
-  /* Date order: each list (the base or the delta, for one spelling) is already newest first;
-     merge them by date, loading a page's data only when it heads its list (the delta's dates
-     come from the build). */
-  function byDateQueue(lists) {
-    var seen = {};
-    var count = 0;
-    var heads = lists.map(function (results) {
-      return results.filter(function (r) {
-        if (SUPERSEDED[r.id]) return false;
-        if (!seen[r.id]) { seen[r.id] = true; count++; }
-        return true;
-      });
-    });
-    var shown = {};
-    function dateOf(r) {
-      if (r.id in DELTA_DATES) return Promise.resolve(DELTA_DATES[r.id]);
-      return dataOf(r).then(function (d) { return (d.meta || {}).date || ""; });
-    }
-    function live() {
-      heads.forEach(function (h) { while (h.length && shown[h[0].id]) h.shift(); });
-      return heads.filter(function (h) { return h.length; });
-    }
-    function pick(out) {
-      var open = live();
-      if (!open.length || out.length >= PAGE_SIZE) return Promise.resolve(out);
-      return Promise.all(open.map(function (h) { return dateOf(h[0]); })).then(function (dates) {
-        var at = 0;
-        for (var i = 1; i < dates.length; i++) if (dates[i] > dates[at]) at = i;
-        var r = open[at].shift();
-        shown[r.id] = true;
-        out.push(r);
-        return pick(out);
-      });
-    }
-    return {
-      count: count,
-      done: function () { return !live().length; },
-      next: function () { return pick([]).then(function (out) { return Promise.all(out.map(dataOf)); }); }
-    };
+  function rank(r) {
+    if (r.id in DELTA_RANKS) return DELTA_RANKS[r.id];
+    return parseInt(r.id.slice(r.id.lastIndexOf("_") + 1), 10);
   }
 
   function showMore(id) {
