@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import os
-from bisect import bisect_right
 import shutil
 import tempfile
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
