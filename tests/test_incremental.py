@@ -7,6 +7,7 @@ build of the same content: a dependency missing from `Renderer.task_key` shows u
 from __future__ import annotations
 
 import datetime as dt
+import os
 import pickle
 import re
 import shutil
@@ -15,7 +16,7 @@ import pytest
 
 import synth
 from conftest import tree
-from digestgen.pipeline import build, cache, output
+from digestgen.pipeline import build, cache, manifest, output
 from digestgen import config
 from digestgen.pipeline.render import renderer
 
@@ -175,6 +176,29 @@ def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):
     assert report.rendered < 15  # of about 80 pages
 
 
+def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    first = _build(root, out)
+    folder = cache.for_output(root, out, "pages")
+    before = set(os.listdir(folder))
+    assert len(before) == manifest.SHARDS + 1  # and the index
+    _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, out)
+    after = set(os.listdir(folder))
+    written = after - before
+    assert len(after) == manifest.SHARDS + 1 and 0 < len(written) < manifest.SHARDS // 4, written
+    _replace(_paper(root, ids[30]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")  # a build from the shards
+    report = _build(root, out)
+    assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "shards")
+    (folder / sorted(set(os.listdir(folder)) - {manifest.INDEX})[0]).unlink()  # a shard lost: all rendered again
+    _replace(_paper(root, ids[31]), "title:\n  ko: ", "title:\n  ko: 또고친 ")
+    report = _build(root, out)
+    assert report.rendered == first.rendered and _site(out) == _cold(root, tmp_path, "lost")
+    assert len(os.listdir(folder)) == manifest.SHARDS + 1
+
+
 def test_lists_of_papers_are_rendered_again_only_when_what_they_list_changes(tmp_path, monkeypatch):
     """/papers/ and the tag pages show each paper's title and week: an edit of its texts leaves
     them alone (at 10,000 papers /papers/ alone took 1.7 s of an edit), an edit of its title does not."""
@@ -212,8 +236,13 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     _replace(_issue(root, "2024-01-15"), "papers:\n", f'papers:\n  - "{ids[2]}"\n')
     report = _build(root, out, search=True)
     assert report.search_delta >= 2
-    with open(cache.for_output(root, out, "pages.pickle"), "rb") as handle:
-        cached = pickle.load(handle)[2].documents
+    folder = cache.for_output(root, out, "pages")  # the manifest's shards, as the build saved them
+    with open(folder / "index.pickle", "rb") as handle:
+        names = pickle.load(handle)[2]
+    cached = {}
+    for name in names:
+        with open(folder / name, "rb") as handle:
+            cached.update(pickle.load(handle)[2])
     settings = config.load(root, {"base_url": BASE_URL})
     digest, _ = build.load(root, settings)
     site = renderer(root, settings, digest)

@@ -133,7 +133,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 written = apply_to_output(plan, pages, change, indexer, say)
             if indexer is not None:
                 indexer.commit()
-            manifest.save(root, out, plan.context, plan.stamp, plan.next)
+            manifest.save(root, out, plan.context, plan.stamp, plan.next, plan.last)
         finally:
             if indexer is not None:
                 indexer.close()
@@ -232,10 +232,11 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
         if task in done:
             result.new |= done[task]
             stored = {path: file.stored for path, file in done[task].items()}
+            plan.next.record(task, plan.keys[task], stored, document)
         else:
             stored = plan.last.kept(task, document)
+            plan.next.record(task, plan.keys[task], stored, document, entry=plan.last.tasks[task])
         result.stored |= stored
-        plan.next.record(task, plan.keys[task], stored, document)
     return result
 
 

@@ -5,7 +5,7 @@
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
-- The *manifest* (`pages-*.pickle`, one per output folder; see `manifest`) keeps each render
+- The *manifest* (`pages-*/`, one per output folder, in shards; see `manifest`) keeps each render
   task's dependency key and files, and each file's content hash, link scan and link-check result,
   so that a build re-renders, re-checks and rewrites only what changed.
 - The *search state* (`search-*.json`, kept by `search.Indexer`) records which document each page

@@ -1,17 +1,24 @@
 """What the build that wrote an output folder made, so that the next build redoes only what changed.
 
-The manifest of an output folder (`.digestgen/pages-<folder hash>.pickle`) holds, per render
-task, its dependency key and the paths it produced; per site file, its content hash and link
-scan; per search document, its content hash; and per page, its link-check record. A build
-`load`s the manifest of the folder it writes (ignored unless it matches the folder's marker and
-the build's context), asks it which tasks are `stale`, records what it rendered with `add`, and
-`save`s the next one. `tests/test_incremental.py` checks that the result equals a cold build.
+The manifest of an output folder (`.digestgen/pages-<folder hash>/`) holds, per render task, its
+dependency key and the paths it produced; per site file, its content hash and link scan; per
+search document, its content hash; and per page, its link-check record. A build `load`s the
+manifest of the folder it writes (ignored unless it matches the folder's marker and the build's
+context), asks it which tasks are `stale`, records what it rendered with `record`, and `save`s
+the next one. `tests/test_incremental.py` checks that the result equals a cold build.
+
+It is kept in SHARDS files by a hash of each task's name and each file's path, and a small index
+naming them: an edit of a paper's summary changes some twenty entries (its page, its neighbours'
+keys, its issue, the home page, feeds), so only those shards are written again (at 10,000 papers
+the whole manifest is 16 MB, and pickling it took an edit about a second).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -60,6 +67,7 @@ class Manifest:
     pages: dict[str, Stored] = field(default_factory=dict)  # site file -> its hash and scan
     documents: dict[str, str] = field(default_factory=dict)  # search document path -> content hash
     links: dict[str, tuple] = field(default_factory=dict)  # page -> its `links.check_site` record
+    shards: dict[int, tuple[str, tuple]] = field(default_factory=dict, repr=False, compare=False)  # as loaded: shard -> (its file, its part)
 
     @property
     def valid(self) -> bool:
@@ -78,9 +86,10 @@ class Manifest:
             return {path: Stored(self.documents[path]) for path in paths}
         return {path: self.pages[path] for path in paths}
 
-    def record(self, task: Task, key: tuple | None, files: dict[str, Stored], documents: bool = False) -> None:
-        """Remember a task's key and its files."""
-        self.tasks[task] = Entry(key, tuple(files))
+    def record(self, task: Task, key: tuple | None, files: dict[str, Stored], documents: bool = False,
+               entry: Entry | None = None) -> None:
+        """Remember a task's key and its files (an unchanged task: its `entry` in the last manifest)."""
+        self.tasks[task] = entry or Entry(key, tuple(files))
         if documents:
             self.documents.update((path, stored.hash) for path, stored in files.items())
         else:
@@ -94,8 +103,27 @@ class Manifest:
         return changed, [path for path in old if path not in pages]
 
 
-def _path(root: Path, out: Path) -> Path:
-    return for_output(root, out, "pages.pickle")
+SHARDS = 256
+INDEX = "index.pickle"
+
+
+def _folder(root: Path, out: Path) -> Path:
+    return for_output(root, out, "pages")
+
+
+def _shard(name: str) -> int:
+    return zlib.crc32(name.encode()) % SHARDS
+
+
+def _parts(manifest: Manifest) -> list[tuple[dict, dict, dict, dict]]:
+    """The manifest cut into SHARDS parts, each (tasks, pages, documents, links)."""
+    parts = [({}, {}, {}, {}) for _ in range(SHARDS)]
+    for task, entry in manifest.tasks.items():
+        parts[_shard(f"{task.kind}/{task.name}")][0][task] = entry
+    for at, table in enumerate((manifest.pages, manifest.documents, manifest.links), start=1):
+        for path, value in table.items():
+            parts[_shard(path)][at][path] = value
+    return parts
 
 
 def load(root: Path, out: Path, context: object, out_stamp: str | None) -> Manifest:
@@ -103,20 +131,45 @@ def load(root: Path, out: Path, context: object, out_stamp: str | None) -> Manif
     in the same `context` (code, settings, options) and every file it lists is still there."""
     if not out_stamp:
         return Manifest()
+    folder = _folder(root, out)
+    manifest = Manifest()
     try:
-        with open(_path(root, out), "rb") as handle:
-            header, stamp, manifest = unpickle(handle)
+        with open(folder / INDEX, "rb") as handle:
+            header, stamp, names = unpickle(handle)
+        if header != f"{__version__}|{context!r}" or stamp != out_stamp or len(names) != SHARDS:
+            return Manifest()
+        for shard, name in enumerate(names):
+            with open(folder / name, "rb") as handle:
+                part = unpickle(handle)
+            for table, values in zip((manifest.tasks, manifest.pages, manifest.documents, manifest.links), part):
+                table.update(values)
+            manifest.shards[shard] = (name, part)
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
         return Manifest()
-    if header != f"{__version__}|{context!r}" or stamp != out_stamp or not isinstance(manifest, Manifest):
-        return Manifest()
-    folder = str(out)
-    if not all(os.path.isfile(os.path.join(folder, path)) for path in manifest.pages):
+    written = str(out)
+    if not all(os.path.isfile(os.path.join(written, path)) for path in manifest.pages):
         return Manifest()  # someone removed a file from the output: render everything
     return manifest
 
 
-def save(root: Path, out: Path, context: object, out_stamp: str, manifest: Manifest) -> None:
-    """Keep `manifest` as the record of the build that wrote `out` with `out_stamp`."""
-    atomic.write(_path(root, out), pickle.dumps((f"{__version__}|{context!r}", out_stamp, manifest),
-                                                protocol=pickle.HIGHEST_PROTOCOL))
+def save(root: Path, out: Path, context: object, out_stamp: str, manifest: Manifest, last: Manifest) -> None:
+    """Keep `manifest` as the record of the build that wrote `out` with `out_stamp`: the shards that
+    differ from the `last` one's, each in a new file, then the index naming them all (atomically:
+    a build killed before it leaves the last manifest whole); then the files no longer named go."""
+    folder = _folder(root, out)
+    folder.mkdir(parents=True, exist_ok=True)
+    names = []
+    for shard, part in enumerate(_parts(manifest)):
+        kept = last.shards.get(shard)
+        if kept is not None and kept[1] == part:
+            names.append(kept[0])
+            continue
+        data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+        names.append(f"{shard:03d}-{hashlib.sha256(data).hexdigest()[:16]}.pickle")
+        if not (folder / names[-1]).exists():
+            atomic.write(folder / names[-1], data)
+    atomic.write(folder / INDEX, pickle.dumps((f"{__version__}|{context!r}", out_stamp, names),
+                                              protocol=pickle.HIGHEST_PROTOCOL))
+    for old in set(os.listdir(folder)) - set(names) - {INDEX}:
+        (folder / old).unlink(missing_ok=True)
+    for_output(root, out, "pages.pickle").unlink(missing_ok=True)  # the single file of earlier versions
