@@ -247,3 +247,47 @@ def test_a_base_from_another_pagefind_version_is_not_merged(make_repo, tmp_path)
     log = _build(root, out)
     assert "changed document" not in log and not (out / "pagefind/delta").exists()
     assert json.loads(entry_path.read_text())["version"] != "0.9.0"
+
+
+def test_papers_read_by_worker_processes_are_those_read_here(tmp_path, monkeypatch):
+    """A cold load of 400 papers or more reads them in forked processes, one per core: the same
+    records, rendered Markdown and problems (with their files and lines) as one process reads."""
+    import os
+
+    import pytest
+
+    from digestgen.errors import ContentError
+
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 420, start=dt.date(2020, 1, 6))
+    (root / "papers" / f"{ids[7]}.yaml").write_text(
+        (root / "papers" / f"{ids[7]}.yaml").read_text(encoding="utf-8") + "colour: blue\n", encoding="utf-8")
+    settings = config.load(root)
+    readers = tmp_path / "readers"  # the process id of each read, written by whichever process read
+    real_read = content._read_paper
+
+    def spy(*args):
+        with open(readers, "a") as log:
+            log.write(f"{os.getpid()}\n")
+        return real_read(*args)
+
+    monkeypatch.setattr(content, "_read_paper", spy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    with pytest.raises(ContentError) as parallel:
+        content.load(root, settings)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    with pytest.raises(ContentError) as serial:
+        content.load(root, settings)
+    assert [str(e) for e in parallel.value.errors] == [str(e) for e in serial.value.errors]
+    assert any(f"papers/{ids[7]}.yaml:" in str(e) and "colour" in str(e) for e in serial.value.errors)
+    (root / "papers" / f"{ids[7]}.yaml").write_text(
+        (root / "papers" / f"{ids[7]}.yaml").read_text(encoding="utf-8").replace("colour: blue\n", ""), encoding="utf-8")
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    one = content.load(root, settings)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    other = content.load(root, settings)
+    assert len(one.papers) == 420 and one.papers == other.papers and one.entries == other.entries
+    assert one.entries[ids[3]]["html"][1]["ko"].startswith("<p>")  # the Markdown, rendered once, with the record
+    pids = readers.read_text().split()
+    assert len(pids) == 4 * 420 and pids.count(str(os.getpid())) == 2 * 420  # the serial loads, here
+    assert len(set(pids) - {str(os.getpid())}) >= 2  # the others, in the forked loads' workers

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import multiprocessing
 import os
 import re
 import unicodedata
@@ -147,43 +148,84 @@ def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
 
 
 def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cache=None) -> tuple[dict[str, Paper], dict[str, dict]]:
-    record = PAPER.with_extra(settings.extra_paper_fields)
     papers: dict[str, Paper] = {}
     entries: dict[str, dict] = {}
-    for file in _files(root, PAPERS_DIR, (".yaml",), errors):
-        rel = f"{PAPERS_DIR}/{file.name}"
-        stem = file.stem
-        key = cache.key(rel, file) if cache is not None else None
-        entry = cache.get(rel, key) if cache is not None else None
+    files = _files(root, PAPERS_DIR, (".yaml",), errors)
+    keys = {file: cache.key(f"{PAPERS_DIR}/{file.name}", file) for file in files} if cache is not None else {}
+    found: dict[Path, tuple[list[SourceError], dict | None]] = {}  # file -> its problems and cache entry
+    for file in files:
+        entry = cache.get(f"{PAPERS_DIR}/{file.name}", keys[file]) if cache is not None else None
         if entry is not None and not _figures_changed(root, entry):  # unchanged since the last build
-            errors += entry["problems"]
-            papers[stem] = entry["paper"]
-            entries[stem] = entry
-            continue
-        doc, problems = read_yaml_file(file, rel)
+            found[file] = entry["problems"], entry
+    fresh = [file for file in files if file not in found]
+    read = dict(zip(fresh, _read_papers(root, settings, fresh)))
+    found |= read
+    for file in files:
+        problems, entry = found[file]
         errors += problems
-        if doc.value is None and problems:
+        if entry is None:
             continue
-        if not PAPER_ID.match(stem):
-            errors.append(SourceError(rel, 1, 1, f"file name '{stem}' is not a valid paper id "
-                                      "(lowercase letters, digits, '.', '-', '_')"))
-        if doc.value is None:
-            errors.append(SourceError(rel, 1, 1, "file is empty; expected a paper record"))
-            continue
-        ck = Checker(doc)
-        data = record.check(doc.value, (), ck)
-        if data is not None and "id" in data and data["id"] != stem:
-            ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
-        local = _local_figures(root, data, ck) if data is not None else {}
-        errors += ck.errors
-        if data is None or any(e.severity == "error" for e in problems + ck.errors):
-            continue
-        papers[stem] = _paper(stem, rel, data, settings, local)
-        entries[stem] = {"paper": papers[stem], "problems": problems + ck.errors, "root": doc.where(()),
-                         "figures": {src: info[3] for src, info in local.items()}}
-        if cache is not None:
-            cache.put(rel, key, entries[stem])
+        papers[file.stem] = entry["paper"]
+        entries[file.stem] = entry
+        if cache is not None and file in read:
+            cache.put(f"{PAPERS_DIR}/{file.name}", keys[file], entry)
     return papers, entries
+
+
+_READING: tuple | None = None  # (root, settings, record schema) for the forked readers of `_read_papers`
+
+
+def _read_papers(root: Path, settings: Settings, files: list[Path]) -> list[tuple[list[SourceError], dict | None]]:
+    """`_read_paper` of each file; by forked worker processes, one per core, when there are many
+    (a cold build of 10,000 papers spends most of its first 20 s here, in YAML, checks and Markdown)."""
+    global _READING
+    record = PAPER.with_extra(settings.extra_paper_fields)
+    workers = os.cpu_count() or 1
+    if len(files) < 400 or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [_read_paper(root, settings, record, file) for file in files]
+    _READING = root, settings, record
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            return pool.map(_read_forked, files, chunksize=max(1, len(files) // (workers * 16)))
+    finally:
+        _READING = None
+
+
+def _read_forked(file: Path) -> tuple[list[SourceError], dict | None]:
+    return _read_paper(*_READING, file)
+
+
+def _read_paper(root: Path, settings: Settings, record, file: Path) -> tuple[list[SourceError], dict | None]:
+    """A paper file's problems, and its record cache entry (None when it has errors): the checked
+    record, its warnings, and its Markdown rendered (see `build.load`)."""
+    from digestgen.pipeline.digest import paper_view
+
+    rel = f"{PAPERS_DIR}/{file.name}"
+    stem = file.stem
+    errors: list[SourceError] = []
+    doc, problems = read_yaml_file(file, rel)
+    errors += problems
+    if doc.value is None and problems:
+        return errors, None
+    if not PAPER_ID.match(stem):
+        errors.append(SourceError(rel, 1, 1, f"file name '{stem}' is not a valid paper id "
+                                  "(lowercase letters, digits, '.', '-', '_')"))
+    if doc.value is None:
+        errors.append(SourceError(rel, 1, 1, "file is empty; expected a paper record"))
+        return errors, None
+    ck = Checker(doc)
+    data = record.check(doc.value, (), ck)
+    if data is not None and "id" in data and data["id"] != stem:
+        ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
+    local = _local_figures(root, data, ck) if data is not None else {}
+    errors += ck.errors
+    if data is None or any(e.severity == "error" for e in problems + ck.errors):
+        return errors, None
+    paper = _paper(stem, rel, data, settings, local)
+    view = paper_view(paper, settings.base_path)
+    return errors, {"paper": paper, "problems": problems + ck.errors, "root": doc.where(()),
+                    "figures": {src: info[3] for src, info in local.items()},
+                    "html": (settings.base_path, view.summary_html, view.abstract_html, view.tldr_html, view.written)}
 
 
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
