@@ -93,7 +93,7 @@ class Indexer:
         self.language = language
         self.runtime_cache = root / CACHE_DIR
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
-        self.job: tuple[dict[str, bytes], str] | None = None  # the records to index, and their `part`
+        self.job: tuple[dict[str, bytes], bool] | None = None  # the records to index, and whether as a delta
         self.ids: dict[str, str] = {}  # page URL -> page id in the bundle this build wrote (a new base, or a delta)
         self.dates: list = []  # the date of each of its pages, in page order (None: undated)
         self.state: dict | None = None  # a new base's state, saved by `commit`
@@ -127,12 +127,11 @@ class Indexer:
     def _start(self, documents: dict[str, bytes], bundle: Path, delta: bool = False) -> None:
         """Note the bundle of `documents` to write (see `pfindex`) when the build waits for it."""
         self.bundle = bundle
-        part = "delta" if delta else "0"
-        self.job = (documents, part)
+        self.job = (documents, delta)
 
     def _join(self) -> None:
         """Write the noted bundle; remember its page ids."""
-        documents, part = self.job
+        documents, delta = self.job
         self.job = None
         try:
             files = pfindex.runtime(executable(), self.runtime_cache)
@@ -140,8 +139,7 @@ class Indexer:
             free = None if self.memory is None else max(0, self.memory - budget.resident())
             self.ids, self.dates = pfindex.write_bundle(
                 [documents[path] for path in sorted(documents)], self.bundle, files, self.language,
-                fields=records.FIELDS, extra={"part": [part]}, workers=os.cpu_count() or 1, memory=free,
-                delta=part == "delta")
+                fields=records.FIELDS, workers=os.cpu_count() or 1, memory=free, delta=delta)
         except OSError as exc:
             raise BuildError(f"cannot write the search index: {exc}") from None
 

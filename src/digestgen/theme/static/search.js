@@ -120,23 +120,17 @@
     return variants.filter(function (v) { return v.term; });
   }
 
-  /* The spellings worth searching, each with the parts of the index (`part` filter values) it
-     may search: Pagefind drops a word that matches nothing in a bundle and searches that bundle for
-     the other words alone, so a split spelling is searched only in bundles that have both parts. */
+  /* The spellings worth searching, each with the bundles (the base, the delta) it may search:
+     Pagefind drops a word that matches nothing in a bundle and searches that bundle for the other
+     words alone, so a split spelling is searched only in bundles that have both parts. */
   function spellings(pf, variants) {
-    var everywhere = { any: PARTS };
-    var one = PARTS.length === 1;  // one bundle: no `part` filter, whose file lists every page
     return Promise.all(variants.map(function (v) {
-      if (!v.parts.length) return { term: v.term, parts: null };
-      return Promise.all(v.parts.map(function (part) {
-        return pf.search(part, one ? {} : { filters: { part: everywhere } });
-      })).then(function (found) {
-        var shared = PARTS.filter(function (p) {
-          return found.every(function (s) {
-            return s && (one ? s.results.length > 0 : ((s.filters || {}).part || {})[p]);
-          });
+      if (!v.parts.length) return { term: v.term, bundles: null };
+      return Promise.all(v.parts.map(function (part) { return pf.search(part); })).then(function (found) {
+        var shared = BUNDLES.filter(function (b) {
+          return found.every(function (s) { return s && s.results.some(function (r) { return bundleOf(r) === b; }); });
         });
-        return shared.length ? { term: v.term, parts: shared } : null;
+        return shared.length ? { term: v.term, bundles: shared } : null;
       });
     })).then(function (list) { return list.filter(Boolean); });
   }
@@ -237,8 +231,11 @@
     return pagefind;
   }
 
-  /* The base ("0") and the delta, as values of the `part` filter. */
-  var PARTS = ["0"].concat(DELTA ? ["delta"] : []);
+  /* The bundles searched: the base, and the delta if there is one. A result's bundle shows in its
+     name: a delta page's is `d` and a hash (see digestgen/pipeline/pfindex.py). */
+  var BUNDLES = ["base"].concat(DELTA ? ["delta"] : []);
+
+  function bundleOf(r) { return r.id.charAt(r.id.lastIndexOf("_") + 1) === "d" ? "delta" : "base"; }
 
   function run() {
     var id = ++searchId;
@@ -255,17 +252,15 @@
     var engine;
     return load().then(function (pf) {
       engine = pf;
-      return query ? spellings(pf, processTerm(query)) : [{ term: null, parts: null }];
+      return query ? spellings(pf, processTerm(query)) : [{ term: null, bundles: null }];
     }).then(function (variants) {
-      var pf = engine;
       var filters = activeFilters();
-      function within(v) {  // the reader's filters, and the bundles a split spelling may search
-        var f = Object.assign({}, filters);
-        if (v.parts) f.part = { any: f.part ? f.part.any.filter(function (p) { return v.parts.indexOf(p) >= 0; }) : v.parts };
-        if (PARTS.length === 1 && f.part && f.part.any.length === 1) delete f.part;  // one bundle: every page is in it
-        return f;
-      }
-      return Promise.all(variants.map(function (v) { return pf.search(v.term, { filters: within(v) }); }));
+      return Promise.all(variants.map(function (v) {
+        return engine.search(v.term, { filters: filters }).then(function (s) {
+          if (!s || !v.bundles) return s;  // a split spelling: only the results of the bundles it may search
+          return { results: s.results.filter(function (r) { return v.bundles.indexOf(bundleOf(r)) >= 0; }), filters: s.filters };
+        });
+      }));
     }).then(function (found) {
       if (id !== searchId || !found || !found[0]) return;
       queue = resultQueue(found, byDate);
