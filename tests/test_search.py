@@ -72,6 +72,9 @@ def test_render_workers_fit_the_budget_beside_the_build():
     assert budget.render_workers(8 * gb, gb // 2, 2) == 2  # room for both
     assert budget.render_workers(int(1.5 * gb), int(0.7 * gb), 2) == 1  # 20,000 papers in 1.5 GB: render here
     assert budget.render_workers(int(1.5 * gb), int(0.4 * gb), 4) == 3
+    # and the results the workers send back, which this process keeps: 22,000 records at 20,000 papers
+    assert budget.render_workers(int(1.5 * gb), int(0.55 * gb), 2) == 2
+    assert budget.render_workers(int(1.5 * gb), int(0.55 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
     assert budget.render_workers(8 * gb, gb, 1) == 1 and budget.render_workers(gb // 2, gb, 2) == 1
 
 

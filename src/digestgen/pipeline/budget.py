@@ -13,6 +13,13 @@ import os
 # rendering the search records, 330 MB while rendering the pages; at 20,000, 1.0 GB beside 720 MB.
 WORKER_SHARE = 0.7
 
+# What this process comes to hold per task while the workers render, for the files it keeps: a
+# search record (its JSON, kept for the index; at 20,000 papers the parent grew by 262 MB over
+# 22,000 records while two workers rendered them, and went 1% over a 1.5 GB budget unplanned), a
+# page of an update (its HTML, kept until the files are replaced at once), or a page streamed to
+# a fresh folder (its hash and link scan only).
+KEPT_RECORD, KEPT_PAGE, KEPT_STREAMED = 12 * 2**10, 32 * 2**10, 3 * 2**10
+
 
 def limit(settings) -> int:
     """Bytes the build may use."""
@@ -40,10 +47,11 @@ def resident() -> int:
         return 0
 
 
-def render_workers(memory: int, held: int, cores: int) -> int:
+def render_workers(memory: int, held: int, cores: int, kept: int = 0) -> int:
     """How many forked workers render pages: one per core, or as many as fit in `memory` beside
-    the `held` bytes of this process (1: render here, without forking)."""
+    the `held` bytes of this process and the `kept` bytes of results it will collect from them
+    (1: render here, without forking)."""
     if cores < 2:
         return 1
-    fit = int((memory - held) // max(1.0, WORKER_SHARE * held))
+    fit = int((memory - held - kept) // max(1.0, WORKER_SHARE * held))
     return max(1, min(cores, fit))

@@ -225,7 +225,9 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     """Render the stale ones of `tasks`; take the others' files from the last build's manifest.
     Each task is recorded in the next manifest; `sink(files)`, if given, gets each task's files as
     they come."""
-    done = render_tasks(plan.site, [task for task in tasks if task in plan.stale], _workers(plan), each=sink)
+    stale = [task for task in tasks if task in plan.stale]
+    each = budget.KEPT_STREAMED if sink else budget.KEPT_RECORD if stale and KINDS[stale[0].kind].document else budget.KEPT_PAGE
+    done = render_tasks(plan.site, stale, _workers(plan, len(stale) * each), each=sink)
     result = Rendered()
     for task in tasks:
         document = KINDS[task.kind].document
@@ -240,9 +242,10 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     return result
 
 
-def _workers(plan: Plan) -> int:
-    """Render workers to fork now: as many as the memory budget leaves room for (see `budget`)."""
-    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1)
+def _workers(plan: Plan, kept: int) -> int:
+    """Render workers to fork now: as many as the memory budget leaves room for, beside the `kept`
+    bytes their results will add here (see `budget`)."""
+    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, kept)
 
 
 def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
@@ -261,7 +264,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         """Documents the index needs that this build did not render (unchanged since the last)."""
         task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
         tasks = sorted({task_of[path] for path in paths})
-        return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan)).values()
+        return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan, len(tasks) * budget.KEPT_RECORD)).values()
                 for path, file in part.items()}
 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
