@@ -138,7 +138,7 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     import json
     import re
 
-    from digestgen.pipeline import search
+    from digestgen.pipeline import pfindex, search
 
     root = make_repo()
     out = tmp_path / "site"
@@ -163,7 +163,7 @@ def test_an_edit_is_indexed_into_a_delta_and_the_old_page_is_superseded(make_rep
     # its place in the base's date order: after the base's pages of its date (its old self the
     # last of them), before the later ones
     dates = state["dates"]
-    assert rank % 1 == 0.5 and int(old_id.removeprefix("ko_")) == rank - 0.5 < len(dates)
+    assert rank % 1 == 0.5 and pfindex.number_of(old_id) == rank - 0.5 < len(dates)
     assert dates[int(rank - 0.5)] == "2025-07-21" and all(d > "2025-07-21" for d in dates[int(rank + 0.5):])
     fragment = (out / f"pagefind/delta/fragment/{new_id}.pf_fragment").read_bytes()
     import gzip

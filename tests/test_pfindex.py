@@ -64,7 +64,7 @@ def test_same_filters_as_pagefind_and_the_date_order_in_the_names(both):
     assert ours["filters"] == theirs["filters"] and {"tag", "week", "year"} <= set(ours["filters"])
     # no sort table: a base's pages are named by their place in date order, which Pagefind's table gives
     assert ours["sort"] == {} and len(theirs["sort"]["date"]) == len(records)
-    by_name = sorted(ours["names"], key=lambda url: int(ours["names"][url].removeprefix("ko_")))
+    by_name = sorted(ours["names"], key=lambda url: pfindex.number_of(ours["names"][url]))
     assert by_name == list(ours["names"])  # the meta file lists them in that order
     dates = [ours["meta"][url]["date"] for url in by_name]
     assert dates == sorted(dates) and len(set(dates)) == 3  # the fixture's three weeks
@@ -76,18 +76,26 @@ def test_undated_pages_come_first_and_every_base_name_is_its_number(tmp_path):
     undated = {"url": "/about/", "blocks": [[1, "undated page"]], "meta": {"title": "about"}, "filters": {}, "sort": {}}
     files = pfindex.runtime(executable(), tmp_path / "cache")
     ids, dates = pfindex.write_bundle(list(reversed(records)) + [undated], tmp_path / "ours", files, "ko")
-    assert list(ids.values()) == [f"ko_{n}" for n in range(len(records) + 1)]
-    assert ids["/about/"] == "ko_0" and dates[0] is None
+    tag = ids["/about/"].removeprefix("ko_").removesuffix("0")  # the base's tag, then its number
+    assert len(tag) == 3 and set(tag) <= set(pfindex.TAG_LETTERS) and dates[0] is None
+    assert list(ids.values()) == [f"ko_{tag}{n}" for n in range(len(records) + 1)]
+    assert [pfindex.number_of(name) for name in ids.values()] == list(range(len(records) + 1))
+    other, _ = pfindex.write_bundle(list(reversed(records)), tmp_path / "fewer", files, "ko")  # other pages, other tag
+    assert not set(other.values()) & set(ids.values())
     assert dates[1:] == sorted(r["sort"]["date"] for r in records)
     entry = json.loads((tmp_path / "ours" / "pagefind-entry.json").read_text())
     meta = _read(tmp_path / "ours" / f"pagefind.{entry['languages']['ko']['hash']}.pf_meta")
     assert meta[4] == [] and [name for name, _ in meta[1]] == list(ids.values())
 
 
-def test_delta_pages_are_named_apart_from_any_base():
+def test_base_pages_are_named_by_a_tag_and_their_number_and_delta_pages_apart():
     digests = [hashlib.sha256(str(n).encode()).hexdigest() for n in range(3000)]
     base = pfindex.page_names(digests)
-    assert base[:3] == ["0", "1", "2"] and base[-1] == "2999"
+    tag = base[0].removesuffix("0")
+    assert len(tag) == 3 and set(tag) <= set(pfindex.TAG_LETTERS) and "d" not in pfindex.TAG_LETTERS
+    assert base == [f"{tag}{n}" for n in range(3000)] and base == pfindex.page_names(list(digests))
+    assert [pfindex.number_of(f"ko_{name}") for name in base] == list(range(3000))
+    assert not pfindex.page_names(digests[:-1])[0].startswith(tag)  # other pages: another tag, other names
     delta = pfindex.page_names(digests[:50], delta=True)
     assert all(n.startswith("d") and digest.startswith(n[1:]) for n, digest in zip(delta, digests))
     assert not set(delta) & set(base) and len(set(delta)) == 50

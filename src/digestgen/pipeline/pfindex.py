@@ -426,16 +426,32 @@ def _prefixes(a: str, b: str) -> tuple[str, str]:
     return a[:common + 1], b[:common + 1]
 
 
+TAG_LETTERS = "ghijklmnopqrstuvwxyz"  # a base's tag: letters that are not hex digits, nor a delta's `d`
+
+
 def page_names(digests: list[str], delta: bool = False) -> list[str]:
     """The names of a bundle's pages (the hex hashes of their fragments, in page order), which
-    the browser tells pages apart by. A base's pages are named by their numbers, which are in date
-    order (see `write_bundle`): the search page orders results by date from their names, and
-    counting numbers compress where hashes do not (the meta file a first search loads lists every
-    name). A delta's pages are named 'd' and a short hash (`short_names`): never a base's name,
-    and a page's name changes with its fragment."""
+    the browser tells pages apart by. A base's pages are named by a tag of three letters, the same
+    for all of them, and their numbers, which are in date order (see `write_bundle`): the search
+    page orders results by date from their names, and counting numbers compress where hashes do
+    not (the meta file a first search loads lists every name; the shared tag costs 0.3 KB of it
+    at 22,000 pages). The tag comes from every fragment's hash, so a base whose pages changed has
+    other names, and a browser never takes a fragment it cached from an earlier base for a page
+    that now has its number. A delta's pages are named 'd' and a short hash (`short_names`):
+    never a base's name."""
     if delta:
         return ["d" + name for name in short_names(digests)]
-    return [str(number) for number in range(len(digests))]
+    whole = int(hashlib.sha256("".join(digests).encode()).hexdigest(), 16)
+    tag = ""
+    for _ in range(3):
+        whole, letter = divmod(whole, len(TAG_LETTERS))
+        tag += TAG_LETTERS[letter]
+    return [f"{tag}{number}" for number in range(len(digests))]
+
+
+def number_of(name: str) -> int:
+    """A base page's number, from its name (`ko_qxz123` -> 123)."""
+    return int(name.rpartition("_")[2].lstrip(TAG_LETTERS))
 
 
 def short_names(digests: list[str]) -> list[str]:
@@ -519,6 +535,8 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         for folder, part in zip(folders, results):
             _adopt(bundle, folder, part, names, language)
             index.merge(part)
+    if len(set(index.urls)) != len(index.urls):
+        raise BuildError("two search records have the same URL")
     entry = {"version": version, "languages": {language: index.write_index(bundle, version)},
              "include_characters": sorted(INCLUDE)}
     for folder in bundle.glob(".slice-*"):

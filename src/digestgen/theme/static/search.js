@@ -7,7 +7,7 @@
      becomes the one token the paper's id was indexed as. A long Korean word is also searched split
      in two (`미세조정` -> `미세 조정`), which finds the spelling with a space.
    - Relevance order is Pagefind's. For 최신순 the same results are ordered by their names: a base
-     page is named by its place in date order (`ko_1234`, see digestgen/pipeline/pfindex.py), and
+     page is named by its place in date order (`ko_qxz1234`, see digestgen/pipeline/pfindex.py), and
      the build gives each page of the delta (below) its place among them. The index carries no
      sort table, and no result's data is loaded to learn its date.
    - Filters are fetched only when the reader opens the filter panel (or a link names one):
@@ -302,9 +302,11 @@
     };
   }
 
+  /* A page's place in date order: a base page's name is a tag of letters and its number
+     (`ko_qxz123`); a delta page's place among them comes from the build (-1 if it did not say). */
   function rank(r) {
-    if (r.id in DELTA_RANKS) return DELTA_RANKS[r.id];
-    return parseInt(r.id.slice(r.id.lastIndexOf("_") + 1), 10);
+    if (bundleOf(r) === "delta") return r.id in DELTA_RANKS ? DELTA_RANKS[r.id] : -1;
+    return parseInt(r.id.slice(r.id.lastIndexOf("_") + 1).replace(/^[a-z]+/, ""), 10);
   }
 
   function showMore(id) {
