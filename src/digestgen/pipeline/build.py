@@ -340,6 +340,7 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     _WORKER = site
     parts = []
+    frozen = gc.get_freeze_count() > 0  # by `build`, which unfreezes at its end
     try:
         if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
             for task in tasks:
@@ -348,7 +349,6 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                     each(parts[-1])
         else:
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
-            # (`build` unfreezes them at its end)
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
                     parts.append(files)
@@ -356,6 +356,8 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                         each(files)
     finally:
         _WORKER = None
+        if not frozen:
+            gc.unfreeze()
     return dict(zip(tasks, parts))
 
 

@@ -209,7 +209,7 @@ def unpickle(handle):
 
 
 def for_output(root: Path, out: Path, name: str) -> Path:
-    """A cache file about the output folder `out` ('pages.pickle' -> '.digestgen/pages-1a2b3c4d5e.pickle'),
+    """A cache file about the output folder `out` ('search.json' -> '.digestgen/search-1a2b3c4d5e.json'),
     so that building into two folders (`build` and `serve`'s preview) keeps two caches."""
     stem, dot, suffix = name.partition(".")
     tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:10]

@@ -8,13 +8,15 @@ import multiprocessing
 import os
 import re
 import unicodedata
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from digestgen.config import WEEKDAYS, Settings
 from digestgen.pipeline import cache as caches
-from digestgen.errors import ContentError, SourceError
+from digestgen.errors import BuildError, ContentError, SourceError
 from digestgen.pipeline.kinds import Checker, suggest
 from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID
 from digestgen.pipeline.sources import read_front_matter_file, read_yaml_file
@@ -184,9 +186,11 @@ def _read_papers(root: Path, settings: Settings, files: list[Path]) -> list[tupl
     if len(files) < 400 or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [_read_paper(root, settings, record, file) for file in files]
     _READING = root, settings, record
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            return pool.map(_read_forked, files, chunksize=max(1, len(files) // (workers * 16)))
+    try:  # an executor, not a Pool: a worker killed (out of memory) raises instead of hanging
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_read_forked, files, chunksize=max(1, len(files) // (workers * 16))))
+    except BrokenProcessPool:
+        raise BuildError("reading the papers failed: a worker process was killed (out of memory?)") from None
     finally:
         _READING = None
 

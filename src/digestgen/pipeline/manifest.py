@@ -158,6 +158,7 @@ def save(root: Path, out: Path, context: object, out_stamp: str, manifest: Manif
     a build killed before it leaves the last manifest whole); then the files no longer named go."""
     folder = _folder(root, out)
     folder.mkdir(parents=True, exist_ok=True)
+    loaded = {name for name, _ in last.shards.values()}  # files read whole by this build
     names = []
     for shard, part in enumerate(_parts(manifest)):
         kept = last.shards.get(shard)
@@ -166,7 +167,7 @@ def save(root: Path, out: Path, context: object, out_stamp: str, manifest: Manif
             continue
         data = pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
         names.append(f"{shard:03d}-{hashlib.sha256(data).hexdigest()[:16]}.pickle")
-        if not (folder / names[-1]).exists():
+        if names[-1] not in loaded:  # a file of that name that this build did not read may be torn
             atomic.write(folder / names[-1], data)
     atomic.write(folder / INDEX, pickle.dumps((f"{__version__}|{context!r}", out_stamp, names),
                                               protocol=pickle.HIGHEST_PROTOCOL))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import gc
 import http.server
 import json
 import sys
@@ -159,11 +160,19 @@ def _split(problems) -> tuple[list[str], list[str], list[str]]:
 def rebuild(root: Path, out: Path, state: State, log=_log, first: bool = False) -> None:
     """Build the preview; on failure keep the old site and record the errors. Every warning that
     `build --strict` would fail on (broken internal links included) is printed and shown too."""
+    try:
+        _rebuild(root, out, state, log, first)
+    finally:
+        gc.collect()  # the build's cyclic garbage (a build keeps collections off what it loaded), while the preview waits
+
+
+def _rebuild(root: Path, out: Path, state: State, log, first: bool) -> None:
     started = time.perf_counter()
     try:
         settings = replace(pipeline.settings_for(root), base_url="/")
         report = pipeline.build(root, out, settings, drafts=True, force=first)
     except ContentError as exc:
+
         errors, warnings, notes = _split(exc.errors)
         for line in errors + warnings + notes:
             log(line)
