@@ -176,12 +176,17 @@ def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):
     assert report.rendered < 15  # of about 80 pages
 
 
-def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
+def _built_with_manifest(tmp_path):
+    """A built repository of 50 papers: (root, ids, out, the build's report, the manifest's folder)."""
     root = tmp_path / "repo"
     ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
     out = root / "site"
     first = _build(root, out)
-    folder = cache.for_output(root, out, "pages")
+    return root, ids, out, first, cache.for_output(root, out, "pages")
+
+
+def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
+    root, ids, out, first, folder = _built_with_manifest(tmp_path)
     before = set(os.listdir(folder))
     assert len(before) == manifest.SHARDS + 1  # and the index
     _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
@@ -201,11 +206,7 @@ def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
 
 def test_a_torn_manifest_shard_is_written_again(tmp_path):
     """A shard file an OS crash left empty under its name is not taken for the shard of that name."""
-    root = tmp_path / "repo"
-    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
-    out = root / "site"
-    first = _build(root, out)
-    folder = cache.for_output(root, out, "pages")
+    root, ids, out, first, folder = _built_with_manifest(tmp_path)
     path = f"papers/{ids[40]}/index.html"  # a page the edit below leaves as it is
     shard = next(name for name in os.listdir(folder) if name.startswith(f"{manifest._shard(path):03d}-"))
     (folder / shard).write_bytes(b"")
