@@ -48,7 +48,7 @@ def executable() -> Path:
 # on their own into `pagefind/delta/`, which the search page merges in the browser (Pagefind's
 # `mergeIndex`; the WebAssembly is fetched once). The base's results for those pages (and for
 # deleted ones) are *superseded*: the search page drops them by page id. A base's pages are named
-# by their place in date order (see `pfindex.page_names`); a delta page gets the place it takes
+# by a tag and their place in date order (see `pfindex.page_names`); a delta page gets the place it takes
 # among them (its *rank*, between two of theirs), so the search page orders both by date without
 # loading them. When the delta grows past
 # `max_delta` documents, or with `--full-index`, or when the state in `.digestgen/search-*.json` does
