@@ -161,13 +161,8 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     records = cache.RecordCache(root, context, stamps) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
-    if records is not None:
-        for pid, view in digest.papers.items():  # keep the rendered Markdown with the record
-            entry = loaded.entries.get(pid)
-            if entry is not None and (entry.get("html") or (None,))[0] != settings.base_path:
-                entry["html"] = (settings.base_path, view.summary_html, view.abstract_html, view.tldr_html,
-                                 view.written)
-        for view in digest.issues:  # and each issue's intro
+    if records is not None:  # a paper's entry has its rendered Markdown from when it was read
+        for view in digest.issues:  # an issue's, its rendered intro
             entry = loaded.issue_entries.get(view.issue.slug)
             if entry is not None and (entry.get("html") or (None,))[0] != settings.base_path:
                 entry["html"] = (settings.base_path, view.intro_html, view.written)

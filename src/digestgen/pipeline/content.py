@@ -153,10 +153,11 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     papers: dict[str, Paper] = {}
     entries: dict[str, dict] = {}
     files = _files(root, PAPERS_DIR, (".yaml",), errors)
-    keys = {file: cache.key(f"{PAPERS_DIR}/{file.name}", file) for file in files} if cache is not None else {}
+    rels = {file: f"{PAPERS_DIR}/{file.name}" for file in files}
+    keys = {file: cache.key(rels[file], file) for file in files} if cache is not None else {}
     found: dict[Path, tuple[list[SourceError], dict | None]] = {}  # file -> its problems and cache entry
     for file in files:
-        entry = cache.get(f"{PAPERS_DIR}/{file.name}", keys[file]) if cache is not None else None
+        entry = cache.get(rels[file], keys[file]) if cache is not None else None
         if entry is not None and not _figures_changed(root, entry):  # unchanged since the last build
             found[file] = entry["problems"], entry
     fresh = [file for file in files if file not in found]
@@ -170,7 +171,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
         papers[file.stem] = entry["paper"]
         entries[file.stem] = entry
         if cache is not None and file in read:
-            cache.put(f"{PAPERS_DIR}/{file.name}", keys[file], entry)
+            cache.put(rels[file], keys[file], entry)
     return papers, entries
 
 

@@ -154,7 +154,8 @@ def paper_view(paper: Paper, base_path: str = "/") -> PaperView:
 
 
 def _view(content: Content, pid: str, base_path: str) -> PaperView:
-    """A paper's view, its rendered Markdown taken from the record cache entry when it is there."""
+    """A paper's view, its rendered Markdown taken from its entry (rendered when the file was read,
+    see `content._read_paper`, or kept in the record cache) when that has the same base path."""
     paper = content.papers[pid]
     entry = content.entries.get(pid)
     saved = entry.get("html") if entry else None
@@ -162,7 +163,7 @@ def _view(content: Content, pid: str, base_path: str) -> PaperView:
         _, summary, abstract, tldr, written = saved
         return PaperView(paper, summary, abstract, tldr, [Link(u, link_label(u)) for u in paper.repos],
                          written=written)
-    return paper_view(paper, base_path)  # the build keeps it with the record (see `build.load`)
+    return paper_view(paper, base_path)
 
 
 def assemble(content: Content, drafts: bool = False, base_path: str = "/") -> Digest:

@@ -22,7 +22,7 @@ Pagefind binary writes for the same records. A large bundle is indexed in slices
 process of its own, and joined (`write_bundle`).
 
 One departure from Pagefind: the meta file has no sort table. A base bundle's pages are numbered
-in date order (undated ones first) and *named* by their numbers, so the search page orders
+in date order (undated ones first) and *named* by a tag and their numbers, so the search page orders
 results by date from their names alone (see `page_names`); a sort table listing every page
 would be 47 KB of the first search at 22,000 pages, and random fragment names 27 KB more.
 """
