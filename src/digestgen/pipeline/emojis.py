@@ -10,14 +10,14 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import emoji
-
 SHORTCODE = re.compile(r":([A-Za-z0-9_+\-]+):")
 
 
 @lru_cache(maxsize=1)
 def table() -> dict[str, str]:
     """Lower-case shortcode name (without colons) -> emoji."""
+    import emoji  # here, not at the top: its tables take 40 ms to import, and most builds need no emoji
+
     names: dict[str, str] = {}
     for char, data in emoji.EMOJI_DATA.items():
         for name in (*data.get("alias", ()), data["en"]):  # aliases first: GitHub/Discourse spelling wins
