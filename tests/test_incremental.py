@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 import shutil
+import zlib
 
 import pytest
 
@@ -123,8 +124,11 @@ def _edits(ids):
         (root / "templates").mkdir()
         (root / "templates" / "404.html").write_text("{% extends 'base.html' %}{% block main %}없음{% endblock %}")
 
+    def template_again(root):  # its compiled code, kept from the last build, is not used again
+        (root / "templates" / "404.html").write_text("{% extends 'base.html' %}{% block main %}다시 없음{% endblock %}")
+
     return [title, summary, tags, intro, move, new_issue, delete, draft, touch, figure, figure_file,
-            figure_elsewhere, settings, template]
+            figure_elsewhere, settings, template, template_again]
 
 
 def png(width: int, height: int) -> bytes:
@@ -216,6 +220,45 @@ def test_a_torn_manifest_shard_is_written_again(tmp_path):
     assert shard in os.listdir(folder) and (folder / shard).stat().st_size > 0  # the same shard, written again
     _replace(_paper(root, ids[4]), "title:\n  ko: ", "title:\n  ko: 또고친 ")
     assert _build(root, out).rendered < 20  # and the next build builds on it
+
+
+def test_an_edit_reads_only_the_long_texts_of_the_pages_it_renders(tmp_path, monkeypatch):
+    """A cached paper's summary and abstract stay on disk until a page shows them."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 250, start=dt.date(2024, 1, 1))  # the oldest week is in no feed
+    out = root / "site"
+    _build(root, out)
+    read = set()
+    real = cache.RecordCache.long_texts
+    monkeypatch.setattr(cache.RecordCache, "long_texts", lambda self, rel: read.add(rel) or real(self, rel))
+    _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, out)
+    assert f"papers/{ids[3]}.yaml" in read  # its neighbour in the issue page
+    assert f"papers/{ids[2]}.yaml" not in read  # read from its file, not from the cache
+    assert 0 < len(read) < 25, sorted(read)  # of 250
+    assert _site(out) == _cold(root, tmp_path, "texts")
+
+
+def test_lost_or_damaged_long_texts_are_read_again(tmp_path):
+    from digestgen.errors import BuildError
+
+    root, ids, out, first, _ = _built_with_manifest(tmp_path)
+    records = root / cache.CACHE_DIR / "records"
+
+    def texts_of(pid):
+        shard = zlib.crc32(f"papers/{pid}.yaml".encode()) % cache.RecordCache.SHARDS
+        return next(records.glob(f"{shard:03d}-*.texts.pickle"))
+
+    texts_of(ids[3]).unlink()  # lost: those papers are read from their files again
+    _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, out)
+    assert _site(out) == _cold(root, tmp_path, "lost")
+    texts_of(ids[3]).write_bytes(b"\x80")  # torn: the build stops, names it, and clears it
+    _replace(_paper(root, ids[2]), "바뀐 문장입니다.", "또 바뀐 문장입니다.")
+    with pytest.raises(BuildError, match=r"the build cache was damaged \(\.digestgen/records/\d{3}-.*: build again"):
+        _build(root, out)
+    _build(root, out)
+    assert _site(out) == _cold(root, tmp_path, "torn")
 
 
 def test_builds_leave_the_collector_on_and_nothing_frozen(tmp_path):

@@ -1,4 +1,4 @@
-from digestgen.cli import main
+from digestgen.cli import entry
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

@@ -13,6 +13,9 @@ from digestgen.pipeline import build as pipeline
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
+# What a build loaded, kept to the end of a process that exits right after it (see `cli.entry`).
+RETAINED: list = []
+
 
 def print_diagnostics(problems) -> None:
     for problem in problems:
@@ -42,7 +45,8 @@ def run_build(args: argparse.Namespace) -> int:
             print("digestgen: 1 error; nothing was written", file=sys.stderr)
             return EXIT_INVALID
     report = pipeline.build(root, out, settings, drafts=args.drafts, strict=args.strict,
-                            search=not args.no_search, full_index=args.full_index, say=_stages(args))
+                            search=not args.no_search, full_index=args.full_index, say=_stages(args),
+                            retain=RETAINED if args.exiting else None)
     if not args.quiet:
         if relative:
             print(f"digestgen: warning: {relative}", file=sys.stderr)

@@ -97,7 +97,8 @@ class Rendered:
 
 
 def build(root: Path, out: Path, settings: Settings, drafts: bool = False, strict: bool = False,
-          search: bool = True, full_index: bool = False, say=lambda text: None, force: bool = False) -> Report:
+          search: bool = True, full_index: bool = False, say=lambda text: None, force: bool = False,
+          retain: list | None = None) -> Report:
     """Validate, render, and publish the site at `out`. Nothing is written on error.
 
     A build renders only the tasks whose dependency keys changed since the build that wrote `out`
@@ -105,6 +106,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
     when nothing changed, to report the warnings again); without a usable
     manifest it renders everything into a fresh folder that is swapped in atomically, writing
     each page as it comes. The search records are indexed (see `search`) once the pages are rendered.
+    `retain`, if given, gets what the build loaded and made, for a process that exits without
+    freeing it.
     """
     started = time.perf_counter()
     options = Options(drafts, strict, search, full_index, force)
@@ -138,6 +141,8 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
             if indexer is not None:
                 indexer.close()
             gc.unfreeze()  # `serve` builds again in this process: the next collection may free this build
+            if retain is not None:
+                retain.append(locals().copy())  # the plan, the pages and the index, whichever were made
     return Report(pages=sum(1 for path in pages.stored if path.endswith(".html")), files=len(pages.stored),
                   bytes=sum(len(file.data) for file in pages.new.values()) + (streamed.bytes if streamed is not None else 0),
                   seconds=time.perf_counter() - started,
@@ -184,7 +189,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens,
                            code=code)
     cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
-    site = renderer(root, settings, digest)
+    site = renderer(root, settings, digest, cache.compiled_templates(root, code))
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
         options.search = False
     context = (code, shown, options.drafts, options.strict, options.search,
@@ -343,6 +348,7 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                 if each:
                     each(parts[-1])
         else:
+            cache.read_deferred(site.digest.papers.values())  # read once here, shared, not once per worker
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
             with multiprocessing.get_context("fork").Pool(workers) as pool:
                 for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):

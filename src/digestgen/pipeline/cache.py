@@ -4,7 +4,9 @@
   time, the settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
-  its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand.
+  its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand. A paper's
+  summary and abstract are kept apart and read when a page shows them (`Deferred`).
+- The templates' compiled code (`templates-*/`, see `compiled_templates`).
 - The *manifest* (`pages-*/`, one per output folder, in shards; see `manifest`) keeps each render
   task's dependency key and files, and each file's content hash, link scan and link-check result,
   so that a build re-renders, re-checks and rewrites only what changed.
@@ -15,16 +17,20 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import hashlib
 import os
 import pickle
+import shutil
 import stat
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import digestgen
 from digestgen import __version__, atomic
+from digestgen.errors import BuildError
 
 CACHE_DIR = ".digestgen"
 WATCHED = ("papers", "digests", "templates", "figures", "digestgen.toml")
@@ -123,35 +129,71 @@ def code_stamp() -> str:
     return digest.hexdigest()
 
 
+def compiled_templates(root: Path, code: str) -> Path | None:
+    """The folder for the templates' compiled code (see `render.environment`), one per version of
+    digestgen and Jinja (the code Jinja makes depends on both; the folders of others go), or None
+    when it cannot be made."""
+    import jinja2
+
+    name = f"templates-{hashlib.sha256(f'{code}|{jinja2.__version__}'.encode()).hexdigest()[:10]}"
+    folder = root / CACHE_DIR / name
+    try:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            for old in (root / CACHE_DIR).glob("templates-*"):
+                if old.name != name:
+                    shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        return None
+    return folder
+
+
 class RecordCache:
     """Validated records and their rendered Markdown, by file identity, pickled between builds.
 
-    Kept in SHARDS files by a hash of the path, so that an edit rewrites one small file rather
-    than every record (128 MB at 10,000 papers).
+    Kept in SHARDS files by a hash of the path, so that an edit rewrites two small files rather
+    than every record (143 MB at 10,000 papers). A paper's long texts (its summary and abstract, as
+    written and rendered: nine tenths of those bytes) are kept apart, in a second file per shard,
+    and read only when a page shows them (`Deferred`): an edit loads every record to lay out the
+    site, but renders a few dozen pages.
     """
 
-    SHARDS = 64
+    SHARDS = 512
+    FORMAT = "records-3"
 
     def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None):
         self.folder = root / CACHE_DIR / "records"
-        self.header = f"{__version__}|{context!r}"
+        self.header = f"{self.FORMAT}|{__version__}|{context!r}"
         self.stamps = stamps or {}
         self.entries: dict[str, tuple] = {}
         self.used: dict[str, tuple] = {}
         self.loaded: dict[int, set[str]] = {}  # shard -> the paths it held
         self.dirty: set[int] = set()
+        self.texts_files: dict[int, str] = {}  # shard -> the file of its papers' long texts
+        self.texts: dict[int, dict[str, tuple]] = {}  # shard -> {path: long texts}, once read
+        try:
+            names = set(os.listdir(self.folder))
+        except OSError:
+            names = set()
         for shard in range(self.SHARDS):
+            if self._file(shard).name not in names:
+                continue
             try:
                 with open(self._file(shard), "rb") as handle:
-                    header, entries = unpickle(handle)
+                    header, entries, texts = unpickle(handle)
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
                 continue
-            if header == self.header and isinstance(entries, dict):
-                self.entries.update(entries)
-                self.loaded[shard] = set(entries)
+            if header != self.header or not isinstance(entries, dict) or (texts and texts not in names):
+                continue  # another version's, or its texts are gone: those records are read again
+            for rel, (_, value) in entries.items():
+                if "paper" in value:
+                    _defer(value, self, rel)
+            self.entries.update(entries)
+            self.loaded[shard] = set(entries)
+            self.texts_files[shard] = texts
 
     def _file(self, shard: int) -> Path:
-        return self.folder / f"{shard:02d}.pickle"
+        return self.folder / f"{shard:03d}.pickle"
 
     def _shard(self, rel: str) -> int:
         return zlib.crc32(rel.encode()) % self.SHARDS
@@ -171,8 +213,28 @@ class RecordCache:
         self.used[rel] = (key, value)
         self.dirty.add(self._shard(rel))
 
+    def long_texts(self, rel: str) -> tuple:
+        """A cached paper's (summary, abstract, summary HTML, abstract HTML), read from its shard's
+        texts file the first time one of them is needed."""
+        shard = self._shard(rel)
+        texts = self.texts.get(shard)
+        if texts is None:
+            path = self.folder / self.texts_files[shard]
+            try:
+                with open(path, "rb") as handle:
+                    header, texts = unpickle(handle)
+                if header != self.header or rel not in texts:
+                    raise ValueError("another build's")
+            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+                self._file(shard).unlink(missing_ok=True)  # the next build reads these papers again
+                raise BuildError(f"the build cache was damaged ({path.relative_to(self.folder.parent.parent)}); "
+                                 "it is cleared now: build again") from None
+            self.texts[shard] = texts
+        return texts[rel]
+
     def save(self) -> None:
-        """Write the shards whose entries changed (deleted files drop out), each atomically."""
+        """Write the shards whose entries changed (deleted files drop out): first each one's long
+        texts, into a new file named by their hash, then the shard naming it, each atomically."""
         groups: dict[int, dict] = {}
         for rel, entry in self.used.items():
             groups.setdefault(self._shard(rel), {})[rel] = entry
@@ -181,11 +243,90 @@ class RecordCache:
             group = groups.get(shard, {})
             if shard not in self.dirty and set(group) == self.loaded.get(shard, set()):
                 continue
-            path = self._file(shard)
+            old = self.texts_files.get(shard)
             if not group:
-                path.unlink(missing_ok=True)
-                continue
-            atomic.write(path, pickle.dumps((self.header, group), protocol=pickle.HIGHEST_PROTOCOL))
+                self._file(shard).unlink(missing_ok=True)
+                self.texts_files.pop(shard, None)
+            else:
+                entries, texts = {}, {}
+                for rel, (key, value) in group.items():
+                    entries[rel] = key, _light(value)
+                    if "paper" in value:
+                        texts[rel] = _long_texts(value)
+                data = pickle.dumps((self.header, texts), protocol=pickle.HIGHEST_PROTOCOL)
+                name = f"{shard:03d}-{hashlib.sha256(data).hexdigest()[:16]}.texts.pickle" if texts else ""
+                if name and name != old:
+                    atomic.write(self.folder / name, data)
+                atomic.write(self._file(shard), pickle.dumps((self.header, entries, name),
+                                                             protocol=pickle.HIGHEST_PROTOCOL))
+                self.texts_files[shard] = name
+            if old and old != self.texts_files.get(shard):  # its papers' texts are in memory now (`_long_texts`)
+                (self.folder / old).unlink(missing_ok=True)
+        for name in os.listdir(self.folder):  # the files of earlier versions
+            if len(name) == len("00.pickle") and name.endswith(".pickle"):
+                (self.folder / name).unlink(missing_ok=True)
+
+
+# the long texts of a paper's cache entry: its record's summary and abstract, and their HTML
+def _long_texts(value: dict) -> tuple:
+    paper, html = value["paper"], value["html"]
+    return dict(paper.summary), dict(paper.abstract), dict(html[1]), dict(html[2])
+
+
+def _light(value: dict) -> dict:
+    """A cache entry without its paper's long texts (see `_long_texts`)."""
+    if "paper" not in value:
+        return value
+    html = value["html"]
+    return value | {"paper": dataclasses.replace(value["paper"], summary={}, abstract={}),
+                    "html": (html[0], {}, {}, *html[3:])}
+
+
+def _defer(value: dict, store: RecordCache, rel: str) -> None:
+    """Put `Deferred` long texts into a light entry just read."""
+    summary, abstract, summary_html, abstract_html = (Deferred(store, rel, at) for at in range(4))
+    object.__setattr__(value["paper"], "summary", summary)  # a frozen dataclass, unpickled here
+    object.__setattr__(value["paper"], "abstract", abstract)
+    html = value["html"]
+    value["html"] = (html[0], summary_html, abstract_html, *html[3:])
+
+
+def read_deferred(views) -> None:
+    """Read the `Deferred` long texts of these papers (their `PaperView`s) now."""
+    for view in views:
+        for texts in (view.paper.summary, view.paper.abstract, view.summary_html, view.abstract_html):
+            if isinstance(texts, Deferred):
+                texts._get()
+
+
+class Deferred(Mapping):
+    """One of a cached paper's long texts ({language: text}), read from the record cache the first
+    time it is used. It pickles as the plain dict."""
+
+    __slots__ = ("_store", "_rel", "_at", "_value")
+
+    def __init__(self, store: RecordCache, rel: str, at: int):
+        self._store, self._rel, self._at, self._value = store, rel, at, None
+
+    def _get(self) -> dict:
+        if self._value is None:
+            self._value = self._store.long_texts(self._rel)[self._at]
+        return self._value
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:
+        return repr(self._get())
+
+    def __reduce__(self):
+        return dict, (self._get(),)
 
 
 @contextlib.contextmanager

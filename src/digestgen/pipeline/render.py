@@ -71,8 +71,10 @@ def _emoji_text(value):
     return value
 
 
-def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
-    """Jinja with autoescape and StrictUndefined; `ROOT/templates/` overrides the built-in theme."""
+def environment(root: Path | None, settings: Settings, compiled: Path | None = None) -> jinja2.Environment:
+    """Jinja with autoescape and StrictUndefined; `ROOT/templates/` overrides the built-in theme.
+    With `compiled`, a folder, the templates' compiled code is kept there between builds (Jinja
+    checks each against its source): compiling them took a one-paper edit a third of a second."""
     loaders: list[jinja2.BaseLoader] = []
     if root is not None and (root / "templates").is_dir():
         loaders.append(jinja2.FileSystemLoader(str(root / "templates")))
@@ -85,6 +87,7 @@ def environment(root: Path | None, settings: Settings) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_emoji_text,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
     )
     env.globals.update(site=settings, url=settings.url, tag_label=settings.tag_label, version=__version__, langs=ordered_langs,
                        feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
@@ -112,9 +115,10 @@ class Renderer:
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         self._row_memo: dict[str, tuple] = {}  # paper id -> what lists of papers show of it
+        self._feed_views: tuple[list[IssueView], list[PaperView]] | None = None
         env.globals["asset"] = lambda path: settings.url(assets[path])
         if settings.absolute:  # link only the feeds this site has (none before the first issue)
-            issues, papers = publish.feed_views(digest)
+            issues, papers = self.feed_views()
             env.globals["feeds"] = [f for f in FEEDS if (papers if f[0].startswith("papers/") else issues)]
 
     def page(self, path: str, template: str, og: dict | None = None, ld: dict | None = None,
@@ -208,23 +212,33 @@ class Renderer:
         view = self.digest.papers[pid]
         return {f"{view.url}index.html": records.encode(records.paper_record(view, self.settings))}
 
-    def feeds(self) -> dict[str, bytes]:
-        """Atom, RSS and JSON feeds of issues, papers and each tag; sitemap.xml needs these URLs too."""
+    def feed_views(self) -> tuple[list[IssueView], list[PaperView]]:
+        """The issues and papers the feeds carry (see `metadata.feed_views`)."""
+        if self._feed_views is None:
+            self._feed_views = publish.feed_views(self.digest)
+        return self._feed_views
+
+    def feed_tasks(self) -> list[Task]:
+        """The Atom, RSS and JSON feeds (of issues, of papers, of each tag) as tasks: none without an
+        absolute base URL, nor for a list with nothing in it yet."""
         if not self.settings.absolute:
-            return {}
-        issues, papers = publish.feed_views(self.digest)
-        files: dict[str, bytes] = {}
-        if issues:
-            files |= self._feed("", f"{self.settings.title}: 새 호", "", [self._issue_entry(i) for i in issues])
-        if papers:
-            files |= self._feed("papers/", f"{self.settings.title}: 새 논문", "",
-                                [self._paper_entry(p) for p in papers])
-        for tag, views in self.digest.tags.items():
-            tagged = [p for p in views if p.issues][: publish.FEED_TAG]
-            if tagged:
-                files |= self._feed(f"tags/{tag}/", f"{self.settings.title}: #{self.settings.tag_label(tag)}", f"tags/{tag}/",
-                                    [self._paper_entry(p) for p in tagged])
-        return files
+            return []
+        issues, papers = self.feed_views()
+        return ([Task("feed", "issues")] if issues else []) + ([Task("feed", "papers")] if papers else []) + [
+            Task("tag-feed", tag) for tag in self.digest.tags if self._tagged(tag)]
+
+    def _tagged(self, tag: str) -> list[PaperView]:
+        return [p for p in self.digest.tags[tag] if p.issues][: publish.FEED_TAG]
+
+    def feed(self, template: str, name: str, search) -> dict[str, bytes]:
+        issues, papers = self.feed_views()
+        if name == "issues":
+            return self._feed("", f"{self.settings.title}: 새 호", "", [self._issue_entry(i) for i in issues])
+        return self._feed("papers/", f"{self.settings.title}: 새 논문", "", [self._paper_entry(p) for p in papers])
+
+    def tag_feed(self, template: str, tag: str, search) -> dict[str, bytes]:
+        return self._feed(f"tags/{tag}/", f"{self.settings.title}: #{self.settings.tag_label(tag)}", f"tags/{tag}/",
+                          [self._paper_entry(p) for p in self._tagged(tag)])
 
     def _issue_entry(self, view: IssueView) -> dict:
         url = self.settings.absolute_url(view.url)
@@ -264,7 +278,7 @@ class Renderer:
         tasks += [Task("issue", iv.issue.slug) for iv in self.digest.issues]
         tasks += [Task("paper", pid) for pid in self.digest.papers]
         tasks += [Task("tag", tag) for tag in self.digest.tags]
-        return tasks
+        return tasks + self.feed_tasks()
 
     def document_tasks(self) -> list[Task]:
         """Every search document as a task."""
@@ -335,6 +349,16 @@ class Renderer:
     def _key_issue_document(self, slug: str, token) -> tuple:
         return slug, token(self.digest.issues[self._issue_index(slug)].issue.source)
 
+    def _key_feed(self, name: str, token) -> tuple:
+        """The entries of a feed: each issue or paper as a page shows it."""
+        issues, papers = self.feed_views()
+        if name == "issues":
+            return tuple(self._issue_key(iv, token) for iv in issues),
+        return tuple(self._paper_key(p, token) for p in papers),
+
+    def _key_tag_feed(self, tag: str, token) -> tuple:
+        return tag, tuple(self._paper_key(p, token) for p in self._tagged(tag))
+
     def _key_constant(self, name: str, token) -> tuple:
         return ()
 
@@ -344,8 +368,8 @@ class Renderer:
         return self._slugs[slug]
 
     def extras(self, paths) -> dict[str, bytes]:
-        """Feeds, sitemap.xml and robots.txt for a site of the page `paths`."""
-        files = self.feeds() | self.figure_files()
+        """Figures, sitemap.xml and robots.txt for a site of the page `paths`."""
+        files = self.figure_files()
         listed = [p.removesuffix("index.html") for p in [*paths, *files]
                   if p.endswith("index.html") and not p.startswith("search/")]
         if self.settings.absolute:
@@ -384,6 +408,8 @@ KINDS: dict[str, PageKind] = {
     "archive": PageKind("archive.html", Renderer.archive, None),
     "papers": PageKind("papers.html", Renderer.papers, Renderer._key_papers),
     "404": PageKind("404.html", Renderer.not_found, Renderer._key_constant),
+    "feed": PageKind("", Renderer.feed, Renderer._key_feed),
+    "tag-feed": PageKind("", Renderer.tag_feed, Renderer._key_tag_feed),
     "search": PageKind("search.html", Renderer.search, None),
     "doc-issue": PageKind("", Renderer.issue_document, Renderer._key_issue_document, document=True),
     "doc-paper": PageKind("", Renderer.paper_document, Renderer._key_paper_document, document=True),
@@ -399,8 +425,8 @@ def _template_place(exc: Exception, fallback: str) -> str:
     return fallback
 
 
-def renderer(root: Path | None, settings: Settings, digest: Digest) -> Renderer:
-    """A Renderer with the theme (and the repository's overrides) loaded."""
-    site = Renderer(environment(root, settings), settings, digest, asset_versions(static_files()))
+def renderer(root: Path | None, settings: Settings, digest: Digest, compiled: Path | None = None) -> Renderer:
+    """A Renderer with the theme (and the repository's overrides) loaded (`compiled`: see `environment`)."""
+    site = Renderer(environment(root, settings, compiled), settings, digest, asset_versions(static_files()))
     site.root = root
     return site
