@@ -125,8 +125,13 @@ def measured(command: list[str], cwd: Path | None = None, env: dict | None = Non
     return {"wall": wall, "rss": peak["rss"] / 1024, "pss": peak["pss"] / 1024}
 
 
+# A published site has an absolute base URL, and with it feeds, sitemap.xml and canonical links.
+BASE_URL = "https://example.org/"
+
+
 def build(root: Path) -> dict:
-    return measured([sys.executable, "-m", "digestgen", "build", "--root", str(root), "--quiet"])
+    return measured([sys.executable, "-m", "digestgen", "build", "--root", str(root), "--quiet",
+                     "--base-url", BASE_URL])
 
 
 def cold(root: Path) -> None:

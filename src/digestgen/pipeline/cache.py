@@ -198,9 +198,13 @@ class RecordCache:
     def _shard(self, rel: str) -> int:
         return zlib.crc32(rel.encode()) % self.SHARDS
 
-    def key(self, rel: str, file: Path) -> tuple[int, int]:
+    def key(self, rel: str, file: str | Path) -> tuple[int, int]:
         """The file's identity, from the stamps the build already took when it has them."""
-        return self.stamps.get(rel) or stamp(file)
+        found = self.stamps.get(rel)
+        if found is None:
+            info = os.stat(file)
+            found = info.st_size, info.st_mtime_ns
+        return found
 
     def get(self, rel: str, key: tuple) -> object | None:
         hit = self.entries.get(rel)

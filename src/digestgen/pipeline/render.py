@@ -328,13 +328,14 @@ class Renderer:
                                                      for n in self.digest.neighbours(iv, view))))
         return self._paper_key(view, token), tuple(places)
 
-    def _row_key(self, view: PaperView) -> tuple:
+    def _row_key(self, view: PaperView) -> bytes:
         """What a list of papers shows of one (`paper_row`): its title, date and issues' weeks. An
         edit of a paper's texts leaves /papers/ and its tags' pages as they are."""
         found = self._row_memo.get(view.id)
-        if found is None:
-            found = self._row_memo[view.id] = (view.id, tuple(view.paper.title.items()), view.date,
-                                               tuple(issue.week for issue in view.issues))
+        if found is None:  # a hash: the keys of the lists of all papers and of each tag are most of a manifest
+            shown = "\x1f".join([view.id, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
+                                 str(view.date), *(str(issue.week) for issue in view.issues)])
+            found = self._row_memo[view.id] = hashlib.blake2b(shown.encode(), digest_size=12).digest()
         return found
 
     def _key_tag(self, tag: str, token) -> tuple:
