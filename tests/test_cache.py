@@ -110,6 +110,37 @@ def test_parallel_rendering_matches_serial(tmp_path):
     assert len([t for t in parallel if t.kind == "paper"]) == 450
 
 
+def test_a_render_worker_killed_fails_the_build_instead_of_hanging(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    import pytest
+    from digestgen.errors import BuildError
+
+    root = tmp_path / "gen"
+    synth.generate(root, 450, start=dt.date(2024, 1, 1))
+    settings = config.load(root, {"base_url": "https://example.org/x/"})
+    digest, _ = build.load(root, settings)
+    site = renderer(root, settings, digest)
+    tasks = site.tasks()
+    _KILL.update(parent=os.getpid(), task=tasks[300], real=build._render_task, signal=signal.SIGKILL)
+    monkeypatch.setattr(build, "_render_task", _killed_in_a_worker)
+    with pytest.raises(BuildError, match="a worker process was killed"):
+        build.render_tasks(site, tasks, workers=2)
+
+
+_KILL: dict = {}
+
+
+def _killed_in_a_worker(task):
+    """`build._render_task`, but a worker process is killed at one task, as the kernel's OOM killer would."""
+    import os
+
+    if os.getpid() != _KILL["parent"] and task == _KILL["task"]:
+        os.kill(os.getpid(), _KILL["signal"])
+    return _KILL["real"](task)
+
+
 def test_cached_build_equals_cold_build(tmp_path):
     root = tmp_path / "gen"
     synth.generate(root, 40, start=dt.date(2024, 1, 1))

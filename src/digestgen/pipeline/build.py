@@ -13,6 +13,8 @@ import gc
 import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +23,7 @@ from digestgen import config
 from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
 from digestgen.pipeline.digest import Digest, assemble
-from digestgen.errors import ContentError, SourceError
+from digestgen.errors import BuildError, ContentError, SourceError
 from digestgen.pipeline.manifest import File, Manifest, Stored, Task
 from digestgen.pipeline.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
 
@@ -350,11 +352,15 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
         else:
             cache.read_deferred(site.digest.papers.values())  # read once here, shared, not once per worker
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for files in pool.imap(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
+            # an executor, not a Pool: a worker killed (out of memory) fails the build instead of hanging it
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                for files in pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
                     parts.append(files)
                     if each:
                         each(files)
+    except BrokenProcessPool:
+        raise BuildError("rendering failed: a worker process was killed (out of memory? see `memory` in "
+                         "digestgen.toml)") from None
     finally:
         _WORKER = None
         if not frozen:
