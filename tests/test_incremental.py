@@ -298,12 +298,17 @@ def test_lists_of_papers_are_rendered_again_only_when_what_they_list_changes(tmp
     _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
     _build(root, out)
     kinds = {task.kind for task in rendered}
-    assert "paper" in kinds and "issue" in kinds and not kinds & {"papers", "tag"}, kinds
+    assert "paper" in kinds and "issue" in kinds and not kinds & {"papers", "tag", "archive"}, kinds
     rendered.clear()
     _replace(_paper(root, ids[25]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")
     _build(root, out)
-    assert {"papers", "tag"} <= {task.kind for task in rendered}
+    assert {"papers", "tag"} <= {task.kind for task in rendered} and "archive" not in {task.kind for task in rendered}
     assert "고친제목" in (out / "papers" / "index.html").read_text(encoding="utf-8")
+    rendered.clear()
+    _replace(_issue(root, "2024-01-15"), "---\npapers:", "---\ntitle: 고친호제목\npapers:")  # the archive lists the titles
+    _build(root, out)
+    assert "archive" in {task.kind for task in rendered}
+    assert "고친호제목" in (out / "archive" / "index.html").read_text(encoding="utf-8")
 
 
 def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):

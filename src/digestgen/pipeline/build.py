@@ -237,10 +237,9 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
             result.new |= done[task]
             stored = {path: file.stored for path, file in done[task].items()}
             plan.next.record(task, plan.keys[task], stored, document)
+            result.stored |= stored
         else:
-            stored = plan.last.kept(task, document)
-            plan.next.record(task, plan.keys[task], stored, document, entry=plan.last.tasks[task])
-        result.stored |= stored
+            plan.next.keep(plan.last, task, document, result.stored)
     return result
 
 
@@ -342,7 +341,7 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
     workers = workers or os.cpu_count() or 1
     _WORKER = site
     parts = []
-    frozen = gc.get_freeze_count() > 0  # by `build`, which unfreezes at its end
+    frozen = True  # nothing to unfreeze unless frozen below
     try:
         if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
             for task in tasks:
@@ -351,6 +350,7 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                     each(parts[-1])
         else:
             cache.read_deferred(site.digest.papers.values())  # read once here, shared, not once per worker
+            frozen = gc.get_freeze_count() > 0  # by `build`, which unfreezes at its end (this walks them all: here only)
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
             # an executor, not a Pool: a worker killed (out of memory) fails the build instead of hanging it
             with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:

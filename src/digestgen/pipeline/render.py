@@ -341,6 +341,10 @@ class Renderer:
     def _key_tag(self, tag: str, token) -> tuple:
         return tag, tuple(map(self._row_key, self.digest.tags[tag]))
 
+    def _key_archive(self, name: str, token) -> tuple:
+        """What the archive shows of each issue: its week and title (its file), and how many papers."""
+        return tuple((iv.issue.slug, token(iv.issue.source), len(iv.papers)) for iv in self.digest.issues),
+
     def _key_papers(self, name: str, token) -> tuple:
         return tuple(map(self._row_key, self.digest.papers.values())),
 
@@ -406,7 +410,7 @@ KINDS: dict[str, PageKind] = {
     "paper": PageKind("paper.html", Renderer.paper, Renderer._key_paper),
     "tags": PageKind("tags.html", Renderer.tags, None),
     "tag": PageKind("tag.html", Renderer.tag, Renderer._key_tag),
-    "archive": PageKind("archive.html", Renderer.archive, None),
+    "archive": PageKind("archive.html", Renderer.archive, Renderer._key_archive),
     "papers": PageKind("papers.html", Renderer.papers, Renderer._key_papers),
     "404": PageKind("404.html", Renderer.not_found, Renderer._key_constant),
     "feed": PageKind("", Renderer.feed, Renderer._key_feed),
