@@ -164,6 +164,23 @@ def test_incremental_builds_equal_cold_builds(tmp_path):
             assert report.written > 0 and not report.up_to_date, edit.__name__
 
 
+def test_the_first_issue_puts_the_feeds_in_every_page(tmp_path):
+    """Every page links the site's feeds once there are any: a page whose own key is unchanged
+    (the 404 page) gets the links too."""
+    root = tmp_path / "repo"
+    synth.generate(root, 20, start=dt.date(2024, 1, 1))
+    issues = sorted((root / "digests").glob("*.md"))
+    for issue in issues:
+        _replace(issue, "---\npapers:", "---\ndraft: true\npapers:")
+    out = root / "site"
+    _build(root, out)
+    assert "feed.xml" not in (out / "404.html").read_text(encoding="utf-8")
+    _replace(issues[0], "draft: true\n", "")
+    _build(root, out)
+    assert "feed.xml" in (out / "404.html").read_text(encoding="utf-8")
+    assert _site(out) == _cold(root, tmp_path, "first-issue")
+
+
 def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):
     root = tmp_path / "repo"
     ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))

@@ -194,8 +194,11 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     site = renderer(root, settings, digest, cache.compiled_templates(root, code))
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
         options.search = False
+    # every page's head and footer link the site's feeds, which appear with the first issue: a
+    # change of those is a change of context, like the settings
     context = (code, shown, options.drafts, options.strict, options.search,
-               {rel: token for rel, token in tokens.items() if rel.startswith("templates/")})
+               {rel: token for rel, token in tokens.items() if rel.startswith("templates/")},
+               [path for path, *_ in site.env.globals.get("feeds", [])])
     last = manifest.load(root, out, context, previous)
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
     custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
