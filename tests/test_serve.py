@@ -208,6 +208,10 @@ def test_the_watcher_wakes_for_inputs_only(make_repo):
     from digestgen.tools import preview
 
     root = make_repo()
+    (root / "img").mkdir()
+    (root / "img" / "a.png").write_bytes(b"a figure outside figures/")
+    (root / ".digestgen").mkdir()
+    (root / ".digestgen" / "figures.json").write_text('["img/a.png"]')  # as a build that used it leaves
     stop, woke = threading.Event(), []
 
     def watcher():
@@ -220,12 +224,19 @@ def test_the_watcher_wakes_for_inputs_only(make_repo):
     (root / ".digestgen" / "preview").mkdir(parents=True)
     (root / ".digestgen" / "preview" / "index.html").write_text("built")  # the build's own output
     (root / "notes.txt").write_text("not an input")
+    (root / "img" / "b.png").write_bytes(b"an image no record uses")
     time.sleep(2.5)
     assert woke == []
     (root / "papers" / "2507.16075.yaml").write_text("title: {en: x}\n")
     deadline = time.monotonic() + 10
     while not woke and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert len(woke) == 1
+    time.sleep(1)
+    (root / "img" / "a.png").write_bytes(b"the figure, edited")
+    deadline = time.monotonic() + 10
+    while len(woke) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     stop.set()
     thread.join(5)
-    assert len(woke) == 1
+    assert len(woke) == 2

@@ -75,22 +75,27 @@ def _walk(folder: str, rel: str, found: list) -> None:
 FIGURES_FILE = "figures.json"
 
 
-def figure_stamps(root: Path) -> dict[str, tuple[int, int]]:
-    """Stamps of the local figures the last build used outside the watched folders (a figure may
-    be any image in the repository), so that editing one is noticed like editing a record."""
+def figures_elsewhere(root: Path) -> list[str]:
+    """The local figures the last build used outside the watched folders (a figure may be any
+    image in the repository), relative to `root`."""
     import json
 
     try:
         paths = json.loads((root / CACHE_DIR / FIGURES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
+        return []
+    return [rel for rel in (paths if isinstance(paths, list) else [])
+            if isinstance(rel, str) and rel.split("/")[0] not in WATCHED]
+
+
+def figure_stamps(root: Path) -> dict[str, tuple[int, int]]:
+    """Stamps of `figures_elsewhere`, so that editing one is noticed like editing a record."""
     found = {}
-    for rel in paths if isinstance(paths, list) else []:
-        if isinstance(rel, str) and rel.split("/")[0] not in WATCHED:
-            try:
-                found[rel] = stamp(root / rel)
-            except OSError:
-                found[rel] = (-1, -1)
+    for rel in figures_elsewhere(root):
+        try:
+            found[rel] = stamp(root / rel)
+        except OSError:
+            found[rel] = (-1, -1)
     return found
 
 

@@ -2,7 +2,8 @@
 
 The site is built (drafts included) into `.digestgen/preview/` and served from there. A watcher
 (`watchfiles`: the OS's file events, nothing done while idle) waits for changes to the inputs
-(`cache.WATCHED`: `papers/`, `digests/`, `templates/`, `digestgen.toml`); after a change it rebuilds, and
+(`cache.WATCHED`: `papers/`, `digests/`, `templates/`, `figures/`, `digestgen.toml`, and the figures
+the last build used elsewhere); after a change it rebuilds, and
 open pages, which the server gives a small script, reload through a server-sent event. When the
 content is invalid the last good site stays up, the errors are printed, and pages show them in an
 overlay until the file is fixed.
@@ -259,15 +260,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def inputs_filter(root: Path):
-    """A watchfiles filter that passes changes to the inputs (`cache.WATCHED`) only."""
+    """A watchfiles filter that passes changes to the inputs only: `cache.WATCHED`, and the local
+    figures the last build used elsewhere in the repository (`cache.figures_elsewhere`)."""
     root = root.resolve()
 
     def accept(change: watchfiles.Change, path: str) -> bool:
         try:
-            parts = Path(path).relative_to(root).parts
+            rel = Path(path).relative_to(root)
         except ValueError:
             return False
-        return bool(parts) and parts[0] in cache.WATCHED
+        if not rel.parts or rel.parts[0] == cache.CACHE_DIR:  # the preview's own files among them
+            return False
+        return rel.parts[0] in cache.WATCHED or rel.as_posix() in cache.figures_elsewhere(root)
 
     return accept
 
