@@ -141,6 +141,20 @@ def _killed_in_a_worker(task):
     return _KILL["real"](task)
 
 
+def test_a_compiled_template_that_cannot_be_kept_is_compiled_again(tmp_path):
+    """The folder of compiled templates may vanish under a build (another version clears it)."""
+    from digestgen.pipeline.render import environment
+
+    settings = config.load(tmp_path, {})
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    env = environment(None, settings, kept)
+    first = env.get_template("404.html").render(page_url="/", canonical=None, og=None, ld=None, asset=lambda p: p)
+    assert list(kept.iterdir())  # kept
+    gone = environment(None, settings, tmp_path / "gone")  # no such folder: nothing kept, no error
+    assert gone.get_template("404.html").render(page_url="/", canonical=None, og=None, ld=None, asset=lambda p: p) == first
+
+
 def test_cached_build_equals_cold_build(tmp_path):
     root = tmp_path / "gen"
     synth.generate(root, 40, start=dt.date(2024, 1, 1))

@@ -278,6 +278,34 @@ def test_lost_or_damaged_long_texts_are_read_again(tmp_path):
     assert _site(out) == _cold(root, tmp_path, "torn")
 
 
+def test_replaced_long_texts_stay_while_another_build_may_read_them(tmp_path, monkeypatch):
+    """`serve` and `build` share the record cache: a texts file that a save replaces stays for
+    `RecordCache.GRACE` seconds, so that a build which loaded the cache before can still read it."""
+    root, ids, out, first, _ = _built_with_manifest(tmp_path)
+    records = root / cache.CACHE_DIR / "records"
+    settings = config.load(root, {"base_url": BASE_URL})
+    code = cache.code_stamp()
+    context = (code, settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
+               settings.base_path)
+    earlier = cache.RecordCache(root, context, cache.stamps(root))  # another build, started before
+    rel = f"papers/{ids[2]}.yaml"
+    before = set(records.glob("*.texts.pickle"))
+    _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, out)
+    replaced = before - set(records.glob("*.texts.pickle"))
+    assert replaced == set() and len(set(records.glob("*.texts.pickle")) - before) == 1  # the old one stays
+    assert "바뀐" not in str(earlier.long_texts(rel)[0])  # the earlier build still reads what it loaded
+    monkeypatch.setattr(cache.RecordCache, "GRACE", 0)
+    _replace(_paper(root, ids[40]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    또 바뀐 문장입니다.\n\n")
+    _build(root, out)
+    named = set()
+    for shard in records.glob("[0-9][0-9][0-9].pickle"):
+        with open(shard, "rb") as handle:
+            named.add(cache.unpickle(handle)[2])
+    assert {path.name for path in records.glob("*.texts.pickle")} == named - {""}  # the unnamed ones went
+    assert _site(out) == _cold(root, tmp_path, "texts")
+
+
 def test_builds_leave_the_collector_on_and_nothing_frozen(tmp_path):
     import gc
 

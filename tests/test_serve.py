@@ -211,7 +211,7 @@ def test_the_watcher_wakes_for_inputs_only(make_repo):
     (root / "img").mkdir()
     (root / "img" / "a.png").write_bytes(b"a figure outside figures/")
     (root / ".digestgen").mkdir()
-    (root / ".digestgen" / "figures.json").write_text('["img/a.png"]')  # as a build that used it leaves
+    (root / ".digestgen" / "figures.json").write_text('["./img/a.png"]')  # as a record wrote it, a build kept it
     stop, woke = threading.Event(), []
 
     def watcher():

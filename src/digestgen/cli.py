@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -274,9 +275,10 @@ def entry() -> None:
     at 10,000 papers, freeing a build's objects and the interpreter's last collection of them took
     0.8 s of a one-paper edit's 4.3 (see `commands.RETAINED`)."""
     status = main(exiting=True)
-    if commands.RETAINED:
-        sys.stdout.flush()
-        sys.stderr.flush()
+    if commands.RETAINED and sys.gettrace() is None and sys.getprofile() is None:  # coverage, cProfile: a normal exit
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # a closed pipe (`| head`)
+                stream.flush()
         os._exit(status)  # every file is closed and every worker joined: `build` saw to that
     sys.exit(status)
 

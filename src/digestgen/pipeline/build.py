@@ -232,6 +232,8 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     they come."""
     stale = [task for task in tasks if task in plan.stale]
     each = budget.KEPT_STREAMED if sink else budget.KEPT_RECORD if stale and KINDS[stale[0].kind].document else budget.KEPT_PAGE
+    if len(stale) >= FORK_MIN:  # the texts workers would share, read before the budget is measured
+        cache.read_deferred(plan.site.digest.papers.values())
     done = render_tasks(plan.site, stale, _workers(plan, len(stale) * each), each=sink)
     result = Rendered()
     for task in tasks:
@@ -268,6 +270,8 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         """Documents the index needs that this build did not render (unchanged since the last)."""
         task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
         tasks = sorted({task_of[path] for path in paths})
+        if len(tasks) >= FORK_MIN:
+            cache.read_deferred(plan.site.digest.papers.values())
         return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan, len(tasks) * budget.KEPT_RECORD)).values()
                 for path, file in part.items()}
 
@@ -326,6 +330,7 @@ def _file(path: str, data: bytes) -> File:
 
 
 _WORKER: Renderer | None = None
+FORK_MIN = 400  # tasks worth forking render workers for
 
 
 def _render_task(task: Task) -> dict[str, File]:
@@ -346,7 +351,7 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
     parts = []
     frozen = True  # nothing to unfreeze unless frozen below
     try:
-        if workers < 2 or len(tasks) < 400 or "fork" not in multiprocessing.get_all_start_methods():
+        if workers < 2 or len(tasks) < FORK_MIN or "fork" not in multiprocessing.get_all_start_methods():
             for task in tasks:
                 parts.append(_render_task(task))
                 if each:

@@ -22,8 +22,10 @@ import gc
 import hashlib
 import os
 import pickle
+import posixpath
 import shutil
 import stat
+import time
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -84,8 +86,8 @@ def figures_elsewhere(root: Path) -> list[str]:
         paths = json.loads((root / CACHE_DIR / FIGURES_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    return [rel for rel in (paths if isinstance(paths, list) else [])
-            if isinstance(rel, str) and rel.split("/")[0] not in WATCHED]
+    found = (posixpath.normpath(rel) for rel in (paths if isinstance(paths, list) else []) if isinstance(rel, str))
+    return [rel for rel in found if rel.split("/")[0] not in WATCHED]  # `./img/a.png` as `img/a.png`
 
 
 def figure_stamps(root: Path) -> dict[str, tuple[int, int]]:
@@ -176,6 +178,7 @@ class RecordCache:
         self.dirty: set[int] = set()
         self.texts_files: dict[int, str] = {}  # shard -> the file of its papers' long texts
         self.texts: dict[int, dict[str, tuple]] = {}  # shard -> {path: long texts}, once read
+        self.others: dict[int, str] = {}  # shard -> the texts file a shard of another version names
         try:
             names = set(os.listdir(self.folder))
         except OSError:
@@ -189,6 +192,8 @@ class RecordCache:
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
                 continue
             if header != self.header or not isinstance(entries, dict) or (texts and texts not in names):
+                if isinstance(texts, str) and texts in names:
+                    self.others[shard] = texts
                 continue  # another version's, or its texts are gone: those records are read again
             for rel, (_, value) in entries.items():
                 if "paper" in value:
@@ -235,15 +240,31 @@ class RecordCache:
                 if header != self.header or rel not in texts:
                     raise ValueError("another build's")
             except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
-                self._file(shard).unlink(missing_ok=True)  # the next build reads these papers again
+                if self._names_texts(shard) == self.texts_files[shard]:  # not since replaced by another build
+                    self._file(shard).unlink(missing_ok=True)  # the next build reads these papers again
                 raise BuildError(f"the build cache was damaged ({path.relative_to(self.folder.parent.parent)}); "
                                  "it is cleared now: build again") from None
             self.texts[shard] = texts
         return texts[rel]
 
+    def _names_texts(self, shard: int) -> str | None:
+        """The texts file the shard's file on disk names now (None if unreadable)."""
+        try:
+            with open(self._file(shard), "rb") as handle:
+                return unpickle(handle)[2]
+        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
+                IndexError, KeyError):
+            return None
+
+    GRACE = 3600  # seconds a texts file no shard names is kept: a build that started before may need it
+
     def save(self) -> None:
         """Write the shards whose entries changed (deleted files drop out): first each one's long
-        texts, into a new file named by their hash, then the shard naming it, each atomically."""
+        texts, into a new file named by their hash, then the shard naming it, each atomically.
+
+        The texts file a shard named before stays for `GRACE` seconds (the cache is shared by every
+        output folder, so `serve` and `build` may run at once, and the other may still read it);
+        then a later save removes it."""
         groups: dict[int, dict] = {}
         for rel, entry in self.used.items():
             groups.setdefault(self._shard(rel), {})[rel] = entry
@@ -264,16 +285,28 @@ class RecordCache:
                         texts[rel] = _long_texts(value)
                 data = pickle.dumps((self.header, texts), protocol=pickle.HIGHEST_PROTOCOL)
                 name = f"{shard:03d}-{hashlib.sha256(data).hexdigest()[:16]}.texts.pickle" if texts else ""
-                if name and name != old:
+                if name and (name != old or shard not in self.texts):  # a file of that name not read whole may be torn
                     atomic.write(self.folder / name, data)
                 atomic.write(self._file(shard), pickle.dumps((self.header, entries, name),
                                                              protocol=pickle.HIGHEST_PROTOCOL))
                 self.texts_files[shard] = name
-            if old and old != self.texts_files.get(shard):  # its papers' texts are in memory now (`_long_texts`)
-                (self.folder / old).unlink(missing_ok=True)
-        for name in os.listdir(self.folder):  # the files of earlier versions
-            if len(name) == len("00.pickle") and name.endswith(".pickle"):
-                (self.folder / name).unlink(missing_ok=True)
+            for left in {old, self.others.pop(shard, None)} - {None, "", self.texts_files.get(shard)}:
+                with contextlib.suppress(OSError):
+                    os.utime(self.folder / left)  # named by no shard from now: `GRACE` counts from here
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the texts files that no shard names and that have not been named for `GRACE`
+        seconds, and the files of earlier versions."""
+        named = set(self.texts_files.values()) | set(self.others.values())
+        now = time.time()
+        for name in os.listdir(self.folder):
+            path = self.folder / name
+            with contextlib.suppress(OSError):
+                if len(name) == len("00.pickle") and name.endswith(".pickle"):  # version 0.1's shards
+                    path.unlink()
+                elif name.endswith(".texts.pickle") and name not in named and now - path.stat().st_mtime > self.GRACE:
+                    path.unlink()
 
 
 # the long texts of a paper's cache entry: its record's summary and abstract, and their HTML

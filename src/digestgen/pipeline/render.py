@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import traceback
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
+import jinja2.bccache
 from markupsafe import Markup
 
 from digestgen import __version__
@@ -71,6 +73,15 @@ def _emoji_text(value):
     return value
 
 
+class _KeptTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, where a failure to keep one only costs compiling it
+    again (another version of digestgen may be clearing the folder: see `cache.compiled_templates`)."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
 def environment(root: Path | None, settings: Settings, compiled: Path | None = None) -> jinja2.Environment:
     """Jinja with autoescape and StrictUndefined; `ROOT/templates/` overrides the built-in theme.
     With `compiled`, a folder, the templates' compiled code is kept there between builds (Jinja
@@ -87,7 +98,7 @@ def environment(root: Path | None, settings: Settings, compiled: Path | None = N
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_emoji_text,
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
+        bytecode_cache=_KeptTemplates(str(compiled)) if compiled is not None else None,
     )
     env.globals.update(site=settings, url=settings.url, tag_label=settings.tag_label, version=__version__, langs=ordered_langs,
                        feeds=FEEDS if settings.absolute else [], rfc3339=publish.rfc3339, rfc822=publish.rfc822)
