@@ -232,9 +232,7 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     they come."""
     stale = [task for task in tasks if task in plan.stale]
     each = budget.KEPT_STREAMED if sink else budget.KEPT_RECORD if stale and KINDS[stale[0].kind].document else budget.KEPT_PAGE
-    if len(stale) >= FORK_MIN:  # the texts workers would share, read before the budget is measured
-        cache.read_deferred(plan.site.digest.papers.values())
-    done = render_tasks(plan.site, stale, _workers(plan, len(stale) * each), each=sink)
+    done = render_tasks(plan.site, stale, _workers(plan, len(stale), each), each=sink)
     result = Rendered()
     for task in tasks:
         document = KINDS[task.kind].document
@@ -248,10 +246,14 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     return result
 
 
-def _workers(plan: Plan, kept: int) -> int:
-    """Render workers to fork now: as many as the memory budget leaves room for, beside the `kept`
-    bytes their results will add here (see `budget`)."""
-    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, kept)
+def _workers(plan: Plan, tasks: int, each: int) -> int:
+    """Render workers to fork now for `tasks` tasks: as many as the memory budget leaves room for,
+    beside the `each` bytes per task their results will add here (see `budget`). The long texts
+    of cached papers (`cache.Deferred`) are read first, when workers would share them, so that
+    the budget counts them."""
+    if tasks >= FORK_MIN:
+        cache.read_deferred(plan.site.digest.papers.values())
+    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, tasks * each)
 
 
 def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
@@ -270,9 +272,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         """Documents the index needs that this build did not render (unchanged since the last)."""
         task_of = {path: task for task in plan.site.document_tasks() for path in plan.next.tasks[task].paths}
         tasks = sorted({task_of[path] for path in paths})
-        if len(tasks) >= FORK_MIN:
-            cache.read_deferred(plan.site.digest.papers.values())
-        return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan, len(tasks) * budget.KEPT_RECORD)).values()
+        return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan, len(tasks), budget.KEPT_RECORD)).values()
                 for path, file in part.items()}
 
     indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
@@ -357,7 +357,6 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
                 if each:
                     each(parts[-1])
         else:
-            cache.read_deferred(site.digest.papers.values())  # read once here, shared, not once per worker
             frozen = gc.get_freeze_count() > 0  # by `build`, which unfreezes at its end (this walks them all: here only)
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
             # an executor, not a Pool: a worker killed (out of memory) fails the build instead of hanging it
