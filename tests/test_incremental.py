@@ -283,11 +283,7 @@ def test_replaced_long_texts_stay_while_another_build_may_read_them(tmp_path, mo
     `RecordCache.GRACE` seconds, so that a build which loaded the cache before can still read it."""
     root, ids, out, first, _ = _built_with_manifest(tmp_path)
     records = root / cache.CACHE_DIR / "records"
-    settings = config.load(root, {"base_url": BASE_URL})
-    code = cache.code_stamp()
-    context = (code, settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
-               settings.base_path)
-    earlier = cache.RecordCache(root, context, cache.stamps(root))  # another build, started before
+    earlier = build.record_cache(root, config.load(root, {"base_url": BASE_URL}), cache.stamps(root))  # a build started before
     rel = f"papers/{ids[2]}.yaml"
     before = set(records.glob("*.texts.pickle"))
     _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")

@@ -5,7 +5,14 @@ workers fit beside it. The search index's slices are planned in `pfindex.plan_sl
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from digestgen.errors import BuildError
+
+FORK_MIN = 400  # items worth forking workers for (reading papers, rendering tasks)
 
 # A forked render worker comes to hold up to this share of its parent's memory as its own: it
 # touches the objects of the digest, and each touch copies a page. Measured (proportional memory
@@ -55,3 +62,20 @@ def render_workers(memory: int, held: int, cores: int, kept: int = 0) -> int:
         return 1
     fit = int((memory - held - kept) // max(1.0, WORKER_SHARE * held))
     return max(1, min(cores, fit))
+
+
+def can_fork(items: int, workers: int) -> bool:
+    """Whether `items` are worth `workers` forked worker processes, and this system forks."""
+    return workers >= 2 and items >= FORK_MIN and "fork" in multiprocessing.get_all_start_methods()
+
+
+def forked(function, items: list, workers: int, doing: str):
+    """`function(item)` of each item, in order, from `workers` forked processes. An executor, not
+    a `multiprocessing.Pool`: a worker killed (out of memory) fails the build, saying `doing`
+    failed, instead of hanging it."""
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(function, items, chunksize=max(1, len(items) // (workers * 16)))
+    except BrokenProcessPool:
+        raise BuildError(f"{doing} failed: a worker process was killed (out of memory? see `memory` in "
+                         "digestgen.toml)") from None

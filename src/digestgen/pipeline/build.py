@@ -10,11 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import gc
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +20,7 @@ from digestgen import config
 from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
 from digestgen.pipeline.digest import Digest, assemble
-from digestgen.errors import BuildError, ContentError, SourceError
+from digestgen.errors import ContentError, SourceError
 from digestgen.pipeline.manifest import File, Manifest, Stored, Task
 from digestgen.pipeline.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
 
@@ -161,11 +158,7 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     Markdown, and the cache is updated afterwards; `stamps` are the files' identities and `code`
     the `cache.code_stamp`, if taken.
     """
-    # what a cached record and its rendered Markdown depend on besides the file: the code that
-    # renders it (an editable install being worked on), and the settings it reads
-    context = (code or cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
-               settings.base_path)
-    records = cache.RecordCache(root, context, stamps) if use_cache else None
+    records = record_cache(root, settings, stamps, code) if use_cache else None
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
     if records is not None:  # a paper's entry has its rendered Markdown from when it was read
@@ -175,6 +168,15 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
                 entry["html"] = (settings.base_path, view.intro_html, view.written)
         records.save()
     return digest, loaded.warnings
+
+
+def record_cache(root: Path, settings: Settings, stamps: dict | None = None, code: str | None = None) -> cache.RecordCache:
+    """The record cache of `root` for these settings (see `load`)."""
+    # what a cached record and its rendered Markdown depend on besides the file: the code that
+    # renders it (an editable install being worked on), and the settings it reads
+    context = (code or cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
+               settings.base_path)
+    return cache.RecordCache(root, context, stamps)
 
 
 def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) -> Plan | None:
@@ -251,7 +253,7 @@ def _workers(plan: Plan, tasks: int, each: int) -> int:
     beside the `each` bytes per task their results will add here (see `budget`). The long texts
     of cached papers (`cache.Deferred`) are read first, when workers would share them, so that
     the budget counts them."""
-    if tasks >= FORK_MIN:
+    if tasks >= budget.FORK_MIN:
         cache.read_deferred(plan.site.digest.papers.values())
     return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, tasks * each)
 
@@ -330,7 +332,6 @@ def _file(path: str, data: bytes) -> File:
 
 
 _WORKER: Renderer | None = None
-FORK_MIN = 400  # tasks worth forking render workers for
 
 
 def _render_task(task: Task) -> dict[str, File]:
@@ -351,23 +352,16 @@ def render_tasks(site: Renderer, tasks: list[Task], workers: int | None = None,
     parts = []
     frozen = True  # nothing to unfreeze unless frozen below
     try:
-        if workers < 2 or len(tasks) < FORK_MIN or "fork" not in multiprocessing.get_all_start_methods():
-            for task in tasks:
-                parts.append(_render_task(task))
-                if each:
-                    each(parts[-1])
+        if not budget.can_fork(len(tasks), workers):
+            results = map(_render_task, tasks)
         else:
             frozen = gc.get_freeze_count() > 0  # by `build`, which unfreezes at its end (this walks them all: here only)
             gc.freeze()  # the workers' collections then leave the parent's objects, and their pages, shared
-            # an executor, not a Pool: a worker killed (out of memory) fails the build instead of hanging it
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-                for files in pool.map(_render_task, tasks, chunksize=max(1, len(tasks) // (workers * 16))):
-                    parts.append(files)
-                    if each:
-                        each(files)
-    except BrokenProcessPool:
-        raise BuildError("rendering failed: a worker process was killed (out of memory? see `memory` in "
-                         "digestgen.toml)") from None
+            results = budget.forked(_render_task, tasks, workers, "rendering")
+        for files in results:
+            parts.append(files)
+            if each:
+                each(files)
     finally:
         _WORKER = None
         if not frozen:

@@ -35,12 +35,14 @@ from digestgen import __version__, atomic
 from digestgen.errors import BuildError
 
 CACHE_DIR = ".digestgen"
+# what reading a cache file that is missing, torn, or of another version may raise
+UNREADABLE = (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError)
 WATCHED = ("papers", "digests", "templates", "figures", "digestgen.toml")
 
 
-def stamp(path: Path) -> tuple[int, int]:
+def stamp(path: str | Path) -> tuple[int, int]:
     """A cheap identity for a file's content: (size, mtime in ns)."""
-    info = path.stat()
+    info = os.stat(path)
     return info.st_size, info.st_mtime_ns
 
 
@@ -189,7 +191,7 @@ class RecordCache:
             try:
                 with open(self._file(shard), "rb") as handle:
                     header, entries, texts = unpickle(handle)
-            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            except UNREADABLE:
                 continue
             if header != self.header or not isinstance(entries, dict) or (texts and texts not in names):
                 if isinstance(texts, str) and texts in names:
@@ -211,10 +213,7 @@ class RecordCache:
     def key(self, rel: str, file: str | Path) -> tuple[int, int]:
         """The file's identity, from the stamps the build already took when it has them."""
         found = self.stamps.get(rel)
-        if found is None:
-            info = os.stat(file)
-            found = info.st_size, info.st_mtime_ns
-        return found
+        return found if found is not None else stamp(file)
 
     def get(self, rel: str, key: tuple) -> object | None:
         hit = self.entries.get(rel)
@@ -239,7 +238,7 @@ class RecordCache:
                     header, texts = unpickle(handle)
                 if header != self.header or rel not in texts:
                     raise ValueError("another build's")
-            except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+            except UNREADABLE:
                 if self._names_texts(shard) == self.texts_files[shard]:  # not since replaced by another build
                     self._file(shard).unlink(missing_ok=True)  # the next build reads these papers again
                 raise BuildError(f"the build cache was damaged ({path.relative_to(self.folder.parent.parent)}); "
@@ -251,9 +250,9 @@ class RecordCache:
         """The texts file the shard's file on disk names now (None if unreadable)."""
         try:
             with open(self._file(shard), "rb") as handle:
-                return unpickle(handle)[2]
-        except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError,
-                IndexError, KeyError):
+                _, _, texts = unpickle(handle)
+            return texts
+        except UNREADABLE:
             return None
 
     GRACE = 3600  # seconds a texts file no shard names is kept: a build that started before may need it
@@ -303,7 +302,7 @@ class RecordCache:
         for name in os.listdir(self.folder):
             path = self.folder / name
             with contextlib.suppress(OSError):
-                if len(name) == len("00.pickle") and name.endswith(".pickle"):  # version 0.1's shards
+                if len(name) == len("00.pickle") and name.endswith(".pickle"):  # the 64 shards of earlier formats
                     path.unlink()
                 elif name.endswith(".texts.pickle") and name not in named and now - path.stat().st_mtime > self.GRACE:
                     path.unlink()

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import multiprocessing
 import os
 import re
 import unicodedata
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from digestgen.config import WEEKDAYS, Settings
+from digestgen.pipeline import budget
 from digestgen.pipeline import cache as caches
-from digestgen.errors import BuildError, ContentError, SourceError
+from digestgen.errors import ContentError, SourceError
 from digestgen.pipeline.kinds import Checker, suggest
 from digestgen.pipeline.schema import ISSUE, PAPER, PAPER_ID
 from digestgen.pipeline.sources import read_front_matter_file, read_yaml_file
@@ -193,14 +191,11 @@ def _read_papers(root: Path, settings: Settings, files: list[Path]) -> list[tupl
     global _READING
     record = PAPER.with_extra(settings.extra_paper_fields)
     workers = os.cpu_count() or 1
-    if len(files) < 400 or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if not budget.can_fork(len(files), workers):
         return [_read_paper(root, settings, record, file) for file in files]
     _READING = root, settings, record
-    try:  # an executor, not a Pool: a worker killed (out of memory) raises instead of hanging
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_read_forked, files, chunksize=max(1, len(files) // (workers * 16))))
-    except BrokenProcessPool:
-        raise BuildError("reading the papers failed: a worker process was killed (out of memory?)") from None
+    try:
+        return list(budget.forked(_read_forked, files, workers, "reading the papers"))
     finally:
         _READING = None
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from digestgen import __version__, atomic
-from digestgen.pipeline.cache import for_output, unpickle
+from digestgen.pipeline.cache import UNREADABLE, for_output, unpickle
 
 
 class Task(NamedTuple):
@@ -149,7 +149,7 @@ def load(root: Path, out: Path, context: object, out_stamp: str | None) -> Manif
             for table, values in zip((manifest.tasks, manifest.pages, manifest.documents, manifest.links), part):
                 table.update(values)
             manifest.shards[shard] = (name, part)
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, ImportError):
+    except UNREADABLE:
         return Manifest()
     written = str(out)
     if not all(os.path.isfile(os.path.join(written, path)) for path in manifest.pages):

@@ -125,7 +125,7 @@ class Renderer:
         self.root: Path | None = None  # the repository, for local figures
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
-        self._row_memo: dict[str, tuple] = {}  # paper id -> what lists of papers show of it
+        self._row_memo: dict[str, bytes] = {}  # paper id -> a hash of what lists of papers show of it
         self._feed_views: tuple[list[IssueView], list[PaperView]] | None = None
         env.globals["asset"] = lambda path: settings.url(assets[path])
         if settings.absolute:  # link only the feeds this site has (none before the first issue)
