@@ -19,6 +19,8 @@ import arxiv
 import requests
 from lxml import etree
 
+from digestgen.tools.retry import Again, retried
+
 DEFAULT_API = "https://export.arxiv.org/api/query"
 NEW_ID = re.compile(r"^(\d{4}\.\d{4,5})(v\d+)?$")
 OLD_ID = re.compile(r"^([a-z-]+(?:\.[A-Z]{2})?/\d{7})(v\d+)?$")
@@ -123,27 +125,27 @@ class Client:
 
     def _with_retries(self, chunk: list[str]) -> list[arxiv.Result]:
         search = arxiv.Search(id_list=chunk, max_results=len(chunk))
-        for attempt in range(self.retries + 1):
+
+        def once() -> list[arxiv.Result]:
             try:
                 results = list(self._client.results(search))
-                if _well_formed(self._session.last_body):
-                    return results
-                problem = "the arXiv API sent a malformed answer"
             except arxiv.HTTPError as exc:
-                problem = f"the arXiv API answered HTTP {exc.status}"
                 if exc.status < 500:
-                    raise FetchError(problem) from None
+                    raise FetchError(f"the arXiv API answered HTTP {exc.status}") from None
+                raise Again(f"the arXiv API answered HTTP {exc.status}") from None
             except requests.exceptions.Timeout:
-                problem = f"the arXiv API did not answer within {self.timeout:g}s"
+                raise Again(f"the arXiv API did not answer within {self.timeout:g}s") from None
             except requests.exceptions.ConnectionError:
-                problem = f"could not connect to the arXiv API at {self.api}"
+                raise Again(f"could not connect to the arXiv API at {self.api}") from None
             except arxiv.UnexpectedEmptyPageError:
-                problem = "the arXiv API returned an empty page"
+                raise Again("the arXiv API returned an empty page") from None
             except Exception as exc:  # noqa: BLE001 - a malformed answer from the network
-                problem = f"the arXiv API sent an answer that could not be read ({type(exc).__name__})"
-            if attempt < self.retries:
-                self.sleep(self.delay * 2 ** attempt)
-        raise FetchError(f"{problem} (after {self.retries + 1} tries)")
+                raise Again(f"the arXiv API sent an answer that could not be read ({type(exc).__name__})") from None
+            if not _well_formed(self._session.last_body):
+                raise Again("the arXiv API sent a malformed answer")
+            return results
+
+        return retried(once, self.retries, self.delay, self.sleep, FetchError)
 
 
 def _well_formed(body: bytes) -> bool:

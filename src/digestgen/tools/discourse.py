@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import requests
 
 from digestgen import __version__
+from digestgen.tools.retry import Again, retried
 
 USER_AGENT = f"digestgen/{__version__} (+https://github.com/digestgen/digestgen)"
 TOPIC_URL = re.compile(r"^/t/(?:[^/]+/)?(\d+)(?:/\d+)?/?(?:\.json)?$")
@@ -103,39 +104,38 @@ class Client:
                  safe: bool = False, auth: bool = False, **kwargs) -> dict:
         url = self.base + path
         headers = {"Api-Key": self.key, "Api-Username": self.username} if auth else {}
-        problem = ""
-        for attempt in range(self.retries + 1):
+
+        def once() -> dict:
             try:
                 response = self.session.request(method, url, timeout=self.timeout, headers=headers, **kwargs)
             except requests.exceptions.ConnectionError as exc:
                 if isinstance(exc, requests.exceptions.ReadTimeout) or (not safe and _maybe_sent(exc)):
                     raise ForumError(f"{method} {url}: the forum did not answer within {self.timeout:g}s; "
                                      "check the forum before trying again") from None
-                problem = f"could not connect to the forum at {self.base}"
+                raise Again(f"could not connect to the forum at {self.base}") from None
             except requests.exceptions.Timeout:
                 if not safe:
                     raise ForumError(f"{method} {url}: the forum did not answer within {self.timeout:g}s; "
                                      "check the forum before trying again") from None
-                problem = f"the forum did not answer within {self.timeout:g}s"
+                raise Again(f"the forum did not answer within {self.timeout:g}s") from None
             except requests.exceptions.RequestException as exc:
                 raise ForumError(f"{method} {url}: {type(exc).__name__}") from None
-            else:
-                if response.ok:
-                    if not response.content:
-                        return {}
-                    try:
-                        data = response.json()
-                    except ValueError:
-                        raise ForumError(f"{method} {url}: the forum's answer is not JSON") from None
-                    if not isinstance(data, dict):
-                        raise ForumError(f"{method} {url}: unexpected answer from the forum")
-                    return data
+            if not response.ok:
                 problem = f"the forum answered HTTP {response.status_code}{_errors(response)}"
                 if not retry(response.status_code):
                     raise ForumError(f"{method} {url}: {problem}")
-            if attempt < self.retries:
-                self.sleep(self.delay * 2 ** attempt)
-        raise ForumError(f"{method} {url}: {problem} (after {self.retries + 1} tries)")
+                raise Again(problem)
+            if not response.content:
+                return {}
+            try:
+                data = response.json()
+            except ValueError:
+                raise ForumError(f"{method} {url}: the forum's answer is not JSON") from None
+            if not isinstance(data, dict):
+                raise ForumError(f"{method} {url}: unexpected answer from the forum")
+            return data
+
+        return retried(once, self.retries, self.delay, self.sleep, lambda problem: ForumError(f"{method} {url}: {problem}"))
 
 
 def _maybe_sent(exc: Exception) -> bool:
