@@ -298,9 +298,13 @@ def check_links(plan: Plan, pages: Rendered) -> list[SourceError]:
     last, scans = plan.last, {path: s.scan for path, s in pages.stored.items() if s.scan is not None}
     # a kept page's link check stands unless a page it links to appeared, went, or changed its ids
     reuse = {path: last.links[path] for path in scans if path in last.links and path not in pages.new}
-    old_ids = {path: s.scan.ids for path, s in last.pages.items() if s.scan is not None}
-    changed = (set(pages.stored) ^ set(last.pages)) | {path for path, scan in scans.items()
-                                                      if path not in reuse and old_ids.get(path) != scan.ids}
+    # (a copy: the difference of two large key views is a set with a table sized for them, however
+    # few it holds, and the check of every kept page would walk that table)
+    changed = set(pages.stored.keys() ^ last.pages.keys())
+    for path in scans.keys() - reuse.keys():  # pages rendered again: did their ids change?
+        before = last.pages.get(path)
+        if before is None or before.scan is None or before.scan.ids != scans[path].ids:
+            changed.add(path)
     broken, plan.next.links = links.problems(plan.root, plan.settings, plan.digest, scans, pages.stored,
                                              "error" if plan.options.strict else "warning", reuse, changed)
     if plan.options.strict and broken:

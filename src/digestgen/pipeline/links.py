@@ -151,7 +151,7 @@ def problems(root: Path, settings, digest, scans: dict[str, Scan], files, severi
     and every page's `Record` (see `check_site` for `reuse` and `changed`)."""
     site_url = settings.base_url if settings.absolute else None
     broken, records = check_site(scans, files, settings.base_path, site_url, reuse, changed)
-    shown = _sources_of_pages(digest)
+    shown = _sources_of_pages(digest) if broken else {}
     found: dict[tuple[str, str], SourceError] = {}
     for problem in broken:
         place = next(filter(None, (_place(root, view, problem.target) for view in shown.get(problem.page, []))), None)

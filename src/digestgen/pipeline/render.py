@@ -126,6 +126,7 @@ class Renderer:
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         self._row_memo: dict[str, bytes] = {}  # paper id -> a hash of what lists of papers show of it
+        self._tagged_memo: dict[str, list[PaperView]] = {}  # tag -> its feed's papers (`_tagged`)
         self._feed_views: tuple[list[IssueView], list[PaperView]] | None = None
         env.globals["asset"] = lambda path: settings.url(assets[path])
         if settings.absolute:  # link only the feeds this site has (none before the first issue)
@@ -239,7 +240,11 @@ class Renderer:
             Task("tag-feed", tag) for tag in self.digest.tags if self._tagged(tag)]
 
     def _tagged(self, tag: str) -> list[PaperView]:
-        return [p for p in self.digest.tags[tag] if p.issues][: publish.FEED_TAG]
+        """The papers of a tag's feed (asked for its task, its key and its rendering)."""
+        found = self._tagged_memo.get(tag)
+        if found is None:
+            found = self._tagged_memo[tag] = [p for p in self.digest.tags[tag] if p.issues][: publish.FEED_TAG]
+        return found
 
     def feed(self, template: str, name: str, search) -> dict[str, bytes]:
         issues, papers = self.feed_views()
