@@ -27,7 +27,7 @@ def table() -> dict[str, str]:
 
 def emojize(text: str) -> str:
     """`text` with each known `:name:` replaced by its emoji."""
-    if ":" not in text:
+    if ":" not in text or not SHORTCODE.search(text):  # most texts: the table is not even loaded
         return text
     known = table()
     return SHORTCODE.sub(lambda m: known.get(m[1].lower(), m[0]), text)
