@@ -171,7 +171,7 @@ class RecordCache:
     FORMAT = "records-3"
 
     def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None):
-        self.folder = root / CACHE_DIR / "records"
+        self.root, self.folder = root, root / CACHE_DIR / "records"
         self.header = f"{self.FORMAT}|{__version__}|{context!r}"
         self.stamps = stamps or {}
         self.entries: dict[str, tuple] = {}
@@ -210,10 +210,11 @@ class RecordCache:
     def _shard(self, rel: str) -> int:
         return zlib.crc32(rel.encode()) % self.SHARDS
 
-    def key(self, rel: str, file: str | Path) -> tuple[int, int]:
-        """The file's identity, from the stamps the build already took when it has them."""
+    def key(self, rel: str) -> tuple[int, int]:
+        """The identity of the file `rel` (under the root), from the stamps the build already took
+        when it has them."""
         found = self.stamps.get(rel)
-        return found if found is not None else stamp(file)
+        return found if found is not None else stamp(self.root / rel)
 
     def get(self, rel: str, key: tuple) -> object | None:
         hit = self.entries.get(rel)
@@ -325,7 +326,8 @@ def _light(value: dict) -> dict:
 
 def _defer(value: dict, store: RecordCache, rel: str) -> None:
     """Put `Deferred` long texts into a light entry just read."""
-    summary, abstract, summary_html, abstract_html = (Deferred(store, rel, at) for at in range(4))
+    summary, abstract = Deferred(store, rel, 0), Deferred(store, rel, 1)
+    summary_html, abstract_html = Deferred(store, rel, 2), Deferred(store, rel, 3)
     object.__setattr__(value["paper"], "summary", summary)  # a frozen dataclass, unpickled here
     object.__setattr__(value["paper"], "abstract", abstract)
     html = value["html"]

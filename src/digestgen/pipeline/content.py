@@ -160,7 +160,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     names = _names(root, PAPERS_DIR, (".yaml",), errors)
     folder = root / PAPERS_DIR
     rels = {name: f"{PAPERS_DIR}/{name}" for name in names}
-    keys = {name: cache.key(rels[name], os.path.join(folder, name)) for name in names} if cache is not None else {}
+    keys = {name: cache.key(rels[name]) for name in names} if cache is not None else {}
     found: dict[str, tuple[list[SourceError], dict | None]] = {}  # file name -> its problems and cache entry
     for name in names:
         entry = cache.get(rels[name], keys[name]) if cache is not None else None
@@ -331,7 +331,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
     issues, entries = [], {}
     for file in _files(root, DIGESTS_DIR, (".md",), errors):
         rel = f"{DIGESTS_DIR}/{file.name}"
-        key = cache.key(rel, file) if cache is not None else None
+        key = cache.key(rel) if cache is not None else None
         entry = cache.get(rel, key) if cache is not None else None
         if entry is not None and known.issuperset(entry["issue"].paper_ids):
             errors += entry["problems"]

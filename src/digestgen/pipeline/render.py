@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import re
 import traceback
+from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -125,7 +126,8 @@ class Renderer:
         self.root: Path | None = None  # the repository, for local figures
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
-        self._row_memo: dict[str, bytes] = {}  # paper id -> a hash of what lists of papers show of it
+        self._rows: dict[str, bytes] | None = None  # paper id -> a hash of what lists of papers show of it
+        self._places: dict[str, dict[str, tuple]] | None = None  # paper id -> its issues' parts of its key
         self._tagged_memo: dict[str, list[PaperView]] = {}  # tag -> its feed's papers (`_tagged`)
         self._feed_views: tuple[list[IssueView], list[PaperView]] | None = None
         env.globals["asset"] = lambda path: settings.url(assets[path])
@@ -337,32 +339,44 @@ class Renderer:
     def _key_paper(self, pid: str, token) -> tuple:
         """The paper, and in each issue that lists it, that issue and the paper's neighbours there."""
         view = self.digest.papers[pid]
-        places = []
-        for shown in view.issues:
-            iv = self.digest.issues[self._issue_index(shown.slug)]
-            places.append((token(iv.issue.source), *(self._paper_key(n, token) if n else None
-                                                     for n in self.digest.neighbours(iv, view))))
-        return self._paper_key(view, token), tuple(places)
+        places = self._issue_places(token)[pid]
+        return self._paper_key(view, token), tuple(places[shown.slug] for shown in view.issues)
 
-    def _row_key(self, view: PaperView) -> bytes:
-        """What a list of papers shows of one (`paper_row`): its title, date and issues' weeks. An
-        edit of a paper's texts leaves /papers/ and its tags' pages as they are."""
-        found = self._row_memo.get(view.id)
-        if found is None:  # a hash: the keys of the lists of all papers and of each tag are most of a manifest
-            shown = "\x1f".join([view.id, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
-                                 str(view.date), *(str(issue.week) for issue in view.issues)])
-            found = self._row_memo[view.id] = hashlib.blake2b(shown.encode(), digest_size=12).digest()
-        return found
+    def _issue_places(self, token) -> dict[str, dict[str, tuple]]:
+        """{paper id: {issue slug: (the issue's identity, the keys of the papers before and after
+        it there)}}, for every paper at once, in one pass over the issues."""
+        if self._places is None:
+            self._places = defaultdict(dict)
+            for iv in self.digest.issues:
+                shown, issue = iv.papers, token(iv.issue.source)
+                for at, paper in enumerate(shown):
+                    around = (shown[at - 1] if at else None, shown[at + 1] if at + 1 < len(shown) else None)
+                    self._places[paper.id].setdefault(
+                        iv.issue.slug, (issue, *(self._paper_key(n, token) if n else None for n in around)))
+        return self._places
+
+    def _row_keys(self) -> dict[str, bytes]:
+        """{paper id: what a list of papers shows of it (`paper_row`): its title, date and issues'
+        weeks}, for every paper at once. An edit of a paper's texts leaves /papers/ and its tags'
+        pages as they are. (Hashes: the keys of the lists of all papers and of each tag are most
+        of a manifest.)"""
+        if self._rows is None:
+            self._rows = {pid: hashlib.blake2b("\x1f".join([pid, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
+                                                            str(view.date), *(str(issue.week) for issue in view.issues)]).encode(),
+                                               digest_size=12).digest()
+                          for pid, view in self.digest.papers.items()}
+        return self._rows
 
     def _key_tag(self, tag: str, token) -> tuple:
-        return tag, tuple(map(self._row_key, self.digest.tags[tag]))
+        rows = self._row_keys()
+        return tag, tuple([rows[view.id] for view in self.digest.tags[tag]])
 
     def _key_archive(self, name: str, token) -> tuple:
         """What the archive shows of each issue: its week and title (its file), and how many papers."""
         return tuple((iv.issue.slug, token(iv.issue.source), len(iv.papers)) for iv in self.digest.issues),
 
     def _key_papers(self, name: str, token) -> tuple:
-        return tuple(map(self._row_key, self.digest.papers.values())),
+        return tuple(self._row_keys().values()),
 
     def _key_paper_document(self, pid: str, token) -> tuple:
         return self._paper_key(self.digest.papers[pid], token), ()
