@@ -8,7 +8,8 @@ text from open Zipf vocabularies that keep growing with the archive, compounds w
 without spaces, inflections, model names and numbers; see tests/synth.py) and prints, measured
 in the same run (medians over --runs):
 
-- digestgen: cold full build, no-op rebuild, one-paper edit (search updated); and the cold build
+- digestgen: cold full build; one-paper edits (search updated), each followed by a no-op
+  rebuild, as the median and range of --edits runs (default 7); and the cold build
   again within a memory budget (`--memory`, default 1536 MB: the `memory` setting);
 - Hugo + Pagefind on the same content: a minimal Hugo site generated from the same records
   (each paper a page with its titles, tldr, summary, abstracts, authors and tags; each issue a
@@ -264,7 +265,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 0) -> None:
+def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 0, edits_runs: int = 7) -> None:
     root = workdir / f"n{n}"
     if not (root / "papers").exists():
         print(f"generating {n:,} papers …", file=sys.stderr, flush=True)
@@ -293,11 +294,12 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 
     site = root / "site"
     bundle = site / "pagefind"
     compact = payloads(site, QUERIES) if browser_checks else {}
-    noops = [build(root) for _ in range(runs)]
-    edits, word = [], ""
-    for round_ in range(runs):
+    # incremental builds take seconds on a noisy machine: the median of several, with their range
+    noops, edits, word = [], [], ""
+    for round_ in range(edits_runs):
         word = edit_one_paper(root, round_)
         edits.append(build(root))
+        noops.append(build(root))
     ours, theirs = median([c["wall"] for c in colds]), median([h["wall"] for h in hugos])
     print(f"search bundle: {folder_bytes(bundle) / 1e6:.1f} MB")
     print(f"cold build, digestgen          {ours:8.2f} s   (runs: " + ", ".join(f"{c['wall']:.2f}" for c in colds) + ")")
@@ -311,9 +313,10 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 
     for kind in ("rss", "pss"):
         print(f"peak {kind.upper()}, all processes: digestgen {max(c[kind] for c in colds):6.0f} MB;"
               f" Hugo + Pagefind {max(h[kind] for h in hugos):6.0f} MB")
-    print(f"no-op rebuild                  {median([b['wall'] for b in noops]):8.2f} s")
-    print(f"one-paper edit rebuild         {median([b['wall'] for b in edits]):8.2f} s"
-          f"   (peak RSS {max(b['rss'] for b in edits):.0f} MB)")
+    for label, builds in (("no-op rebuild", noops), ("one-paper edit rebuild", edits)):
+        walls = [b["wall"] for b in builds]
+        print(f"{label:30s} {median(walls):8.2f} s   (median of {len(walls)}: {min(walls):.2f}–{max(walls):.2f};"
+              f" peak RSS {max(b['rss'] for b in builds):.0f} MB)")
     if browser_checks:
         print(f"edit reached the index         {found(site, word)}")
         after = payloads(site, QUERIES)
@@ -332,7 +335,8 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 20000])
-    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=1, help="cold builds of each kind")
+    parser.add_argument("--edits", type=int, default=7, help="one-paper edits, each followed by a no-op build")
     parser.add_argument("--workdir", type=Path, help="keep generated repositories here (default: a temp folder)")
     parser.add_argument("--no-browser", action="store_true", help="skip the payload measurement")
     parser.add_argument("--memory", type=int, default=1536, metavar="MB",
@@ -341,7 +345,7 @@ def main() -> None:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="digestgen-bench-"))
     try:
         for n in args.sizes:
-            bench(n, args.runs, workdir, not args.no_browser, args.memory)
+            bench(n, args.runs, workdir, not args.no_browser, args.memory, args.edits)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
