@@ -15,7 +15,7 @@ import pytest
 from conftest import HERE
 from digestgen import config
 from digestgen.errors import BuildError
-from digestgen.pipeline import build, pfindex
+from digestgen.pipeline import build, pfindex, search
 from digestgen.pipeline.render import renderer
 from digestgen.pipeline.search import executable
 from pagefind_compare import _read, decoded, pagefind_bundle
@@ -206,10 +206,40 @@ def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch)
     assert not list((tmp_path / "three").glob(".slice-*"))
 
 
+def test_a_sliced_bundle_hands_its_records_to_job_files_before_it_is_written(tmp_path, monkeypatch):
+    """A build prepares the search index before it renders the pages, and must not hold the records
+    meanwhile: a sliced bundle's records are in its slices' job files, the index's lists of them are
+    empty, and the bundle written from the files is the one a single process writes."""
+    records = [json.dumps(r).encode() for r in records_of(SET)]
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    pfindex.write_bundle(records, tmp_path / "one", files, "ko")
+    monkeypatch.setattr(pfindex, "SLICE", 4)
+    pending = pfindex.prepare(iter(records), tmp_path / "sliced", "ko", workers=2)
+    assert pending.records == [] and len(pending.folders) >= 2
+    assert all((folder / pfindex.JOB).is_file() for folder in pending.folders)
+    pfindex.finish(pending, files)
+
+    def listing(folder):
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+    assert listing(tmp_path / "one") == listing(tmp_path / "sliced")
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    documents = {f"doc/{n}.json": data for n, data in enumerate(records)}
+    indexer = search.Indexer(tmp_path, tmp_path / "site", {path: str(n) for n, path in enumerate(documents)}, dict(documents))
+    try:
+        assert indexer.documents == {} and indexer.pending.records == [] and len(indexer.pending.folders) >= 2
+    finally:
+        indexer.close()
+
+
 def test_slices_are_planned_within_the_memory_budget():
     mb = 2**20
-    assert pfindex.plan_slices(20000, 150 * mb, 2, None) == (2, 2)
-    assert pfindex.plan_slices(20000, 150 * mb, 2, 4000 * mb) == (2, 2)  # 2 x (200 + 525) MB fit
+    # unbounded, a large site is still cut into slices of at most SLICE_MOST pages, a core's worth at a time
+    assert pfindex.plan_slices(20000, 150 * mb, 2, None) == (4, 2)
+    assert pfindex.plan_slices(10000, 75 * mb, 2, None) == (2, 2)
+    assert pfindex.plan_slices(20000, 150 * mb, 2, 4000 * mb) == (4, 2)  # 2 x (200 + 262) MB fit
+    assert pfindex.plan_slices(20000, 150 * mb, 4, None) == (4, 4)
     slices, at_once = pfindex.plan_slices(20000, 150 * mb, 2, 800 * mb)
     assert (slices, at_once) == (6, 2) and at_once * (200 + 7 * 150 / slices) <= 800
     assert pfindex.plan_slices(20000, 150 * mb, 2, 500 * mb) == (21, 2)  # both cores, smaller slices
@@ -252,9 +282,10 @@ def test_a_slice_hands_over_its_words_in_order_and_in_batches(tmp_path, monkeypa
 
 
 def test_a_failing_slice_is_a_build_error(tmp_path):
-    job = ([b"{not json"], 0, "ko", ["title"], None, str(tmp_path / ".slice-0"))
+    folder = tmp_path / ".slice-0"
+    pfindex._write_job(folder, ([b"{not json"], 0, "ko", ["title"], None, str(folder)))
     with pytest.raises(BuildError, match="indexing a slice of the search index failed: .*JSONDecodeError"):
-        pfindex._in_process(job)
+        pfindex._in_process(folder)
 
 
 def test_a_metadata_field_the_index_does_not_know_is_a_build_error(tmp_path):

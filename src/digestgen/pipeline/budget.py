@@ -54,6 +54,27 @@ def resident() -> int:
         return 0
 
 
+def give_back() -> None:
+    """Return the memory this process has freed to the system. Freed objects of a few KB (the
+    search records, 260 MB at 20,000 papers) stay in the C allocator's free lists, counted in the
+    process's size and in every forked worker's, until the allocator trims them: glibc's
+    `malloc_trim` does (elsewhere, nothing is done)."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            import ctypes
+            import ctypes.util
+
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM = None  # glibc's malloc_trim, once looked up (False: there is none)
+
+
 def render_workers(memory: int, held: int, cores: int, kept: int = 0) -> int:
     """How many forked workers render pages: one per core, or as many as fit in `memory` beside
     the `held` bytes of this process and the `kept` bytes of results it will collect from them

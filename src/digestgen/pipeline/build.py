@@ -121,8 +121,9 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
         indexer: search_index.Indexer | None = None
         streamed: Streamed | None = None
         try:
-            documents = render(plan, plan.site.document_tasks() if plan.options.search else [])
-            indexer = start_index(plan, documents, say)
+            # the records go to the index (which hands a large one's to its slices' files, and lets
+            # go of them before the pages are rendered): not kept here as well
+            indexer = start_index(plan, render(plan, plan.site.document_tasks() if plan.options.search else []), say)
             with output.Change(out, fresh=not plan.last.valid) as change:
                 if change.fresh:  # pages are written as they are rendered; an update waits, to replace its files at once
                     say("rendering and writing the site")

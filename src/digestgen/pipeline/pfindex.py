@@ -43,6 +43,7 @@ import tempfile
 import unicodedata
 from collections import Counter, defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from itertools import compress, groupby, pairwise, repeat
 from operator import add, and_, itemgetter, not_, sub
 from pathlib import Path
@@ -50,6 +51,7 @@ from pathlib import Path
 import cbor2
 
 from digestgen.errors import BuildError
+from digestgen.pipeline import budget
 from digestgen.pipeline.bundle import HEADER
 
 FORMAT = "1.5."  # the Pagefind versions whose format this module writes
@@ -473,6 +475,12 @@ SLICE = 2500  # the fewest pages worth a process of their own (see `write_bundle
 # 2,500 records of 16 MB of JSON, 363 MB for 5,000 of 38 MB, about 750 MB for 11,000 of 75 MB (its
 # words grow with it). Estimated, on the safe side, as 200 MB and 7 bytes per byte of JSON.
 SLICE_BASE, SLICE_FACTOR = 200 * 2**20, 7
+# The most pages of one slice when the budget leaves room for bigger ones: a larger site is cut into
+# more slices, still indexed `workers` at a time, so that its slices' processes hold about what
+# 10,000 papers' do (at 20,000 papers, two slices of 11,000 pages held 450 MB each at once;
+# merging more slices costs little, see `Index._entries`).
+SLICE_MOST = 6000
+JOB = "job.pickle"  # a slice's records and settings, handed to its process (see `_in_process`)
 
 
 def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tuple[int, int]:
@@ -481,8 +489,11 @@ def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tupl
     many at once as fit (the fewest slices for the most at once); at worst one at a time, each
     of at least SLICE / 5 records."""
     slices = max(1, min(workers, count // SLICE))
-    if memory is None or slices * (SLICE_BASE + SLICE_FACTOR * size // slices) <= memory:
-        return slices, slices
+    if slices > 1:
+        slices = max(slices, -(-count // SLICE_MOST))
+    at_once = min(workers, slices)
+    if memory is None or at_once * (SLICE_BASE + SLICE_FACTOR * size // slices) <= memory:
+        return slices, at_once
     most = max(1, count // (SLICE // 5))
     for at_once in range(min(workers, most), 0, -1):
         for slices in range(at_once, most + 1):
@@ -498,7 +509,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     runtime from `runtime_files`. `fields`: the metadata fields records may have (default: those
     they have); `extra`: filters every page gets.
 
-    With `workers` > 1 and enough records, the pages are indexed in that many slices at once,
+    With `workers` > 1 and enough records, the pages are indexed in slices, `workers` at a time,
     each in a new process of its own (it holds only its records and their index), and the
     slices are merged here: each word's entries are concatenated, and the first entry of a slice
     gets its page's step from the word's last page in the slices before. `memory` (bytes, None
@@ -506,8 +517,31 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     searched beside a base (its pages are named apart, see `page_names`).
 
     Pages are numbered in the order of their first sort value (the date; undated pages first).
-    Returns {URL: page id}, and each page's sort value in page order."""
-    version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
+    Returns {URL: page id}, and each page's sort value in page order. (`prepare`, then `finish`.)"""
+    return finish(prepare(records, bundle, language, fields, extra, workers, memory, delta), runtime_files)
+
+
+@dataclass
+class Pending:
+    """A bundle `prepare`d and not yet written: its records in page order, held here (a small
+    bundle, indexed in this process) or already in its slices' job files (a large one)."""
+
+    bundle: Path
+    language: str
+    fields: set
+    extra: dict | None
+    delta: bool
+    values: list  # each page's sort value, in page order
+    records: list  # the records, when indexed in this process
+    folders: list[Path]  # the slices' folders (each with its job), when indexed in slices
+    at_once: int  # slices indexed at once
+
+
+def prepare(records, bundle: Path, language: str, fields=None, extra: dict | None = None, workers: int = 1,
+            memory: int | None = None, delta: bool = False) -> Pending:
+    """The first half of `write_bundle`: order the records, plan the slices, and write each
+    slice's job, so that the caller need not hold the records until the bundle is written (a
+    build renders its pages in between: 260 MB of records at 20,000 papers)."""
     records = list(records)
     if fields is None:
         fields = {name for item in records for name in _record(item).get("meta", {})}
@@ -518,21 +552,33 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
     records, values = _by_sort_value(records)
     bundle.mkdir(parents=True)
     (bundle / "fragment").mkdir()
-    index = Index(language, fields, extra=extra)
     if slices == 1:
-        for item in records:
-            index.add(_record(item))
-        index.write_fragments(bundle, page_names(index.digests(), delta))
+        return Pending(bundle, language, fields, extra, delta, values, records, [], 1)
+    bounds = [len(records) * i // slices for i in range(slices + 1)]
+    folders = [bundle / f".slice-{a}" for a in bounds[:-1]]
+    for (a, b), folder in zip(pairwise(bounds), folders):
+        _write_job(folder, (records[a:b], a, language, sorted(fields), extra, str(folder)))
+    del records  # the slices' processes read them from their job files
+    budget.give_back()
+    return Pending(bundle, language, fields, extra, delta, values, [], folders, at_once)
+
+
+def finish(pending: Pending, runtime_files: Path) -> tuple[dict[str, str], list]:
+    """The second half of `write_bundle`: index the records (here, or in the slices' processes),
+    and write the bundle with the runtime from `runtime_files`."""
+    bundle, language = pending.bundle, pending.language
+    version = json.loads((runtime_files / "pagefind-entry.json").read_text())["version"]
+    index = Index(language, pending.fields, extra=pending.extra)
+    if not pending.folders:
+        for item in pending.records:
+            index.add(item)
+        pending.records = []
+        index.write_fragments(bundle, page_names(index.digests(), pending.delta))
     else:
-        bounds = [len(records) * i // slices for i in range(slices + 1)]
-        folders = [bundle / f".slice-{a}" for a in bounds[:-1]]
-        jobs = [(records[a:b], a, language, sorted(fields), extra, str(folder))
-                for (a, b), folder in zip(pairwise(bounds), folders)]
-        del records
-        with ThreadPoolExecutor(at_once) as pool:
-            results = list(pool.map(_in_process, jobs))
-        names = iter(page_names([digest for part in results for digest in part["digests"]], delta))
-        for folder, part in zip(folders, results):
+        with ThreadPoolExecutor(pending.at_once) as pool:
+            results = list(pool.map(_in_process, pending.folders))
+        names = iter(page_names([digest for part in results for digest in part["digests"]], pending.delta))
+        for folder, part in zip(pending.folders, results):
             _adopt(bundle, folder, part, names, language)
             index.merge(part)
     if len(set(index.urls)) != len(index.urls):
@@ -545,7 +591,7 @@ def write_bundle(records, bundle: Path, runtime_files: Path, language: str, fiel
         if item.is_file() and item.name != "pagefind-entry.json" and not item.name.endswith(".pf_meta"):
             shutil.copyfile(item, bundle / item.name)
     (bundle / "pagefind-entry.json").write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
-    return {url: page[0] for url, page in zip(index.urls, index.pages)}, values
+    return {url: page[0] for url, page in zip(index.urls, index.pages)}, pending.values
 
 
 def _record(item) -> dict:
@@ -564,12 +610,22 @@ def _by_sort_value(records: list) -> tuple[list, list]:
     return [records[at] for _, at in keyed], [found for found, _ in keyed]
 
 
-def _in_process(job) -> dict:
-    """Run `_index_slice` in a new Python process (`python -m digestgen.pipeline.pfindex`, the job
-    and the result pickled through its standard input and output): a process of its own, that
-    imports nothing of the program that started it."""
-    done = subprocess.run([sys.executable, "-m", "digestgen.pipeline.pfindex"], input=pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL),
-                          capture_output=True, check=False)
+def _write_job(folder: Path, job: tuple) -> None:
+    """Keep a slice's job (see `_index_slice`) in its folder, for `_in_process`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / JOB, "wb") as handle:
+        pickle.dump(job, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _in_process(folder: Path) -> dict:
+    """Run `_index_slice` on the job in `folder` (see `_write_job`) in a new Python process
+    (`python -m digestgen.pipeline.pfindex`, the job file as its standard input, the result pickled
+    through its standard output): a process of its own, that imports nothing of the program that
+    started it. (The job is a file, not bytes piped from here: those were a second copy of the
+    slice's records in this process while it ran, 260 MB at 20,000 papers.)"""
+    with open(folder / JOB, "rb") as job:
+        done = subprocess.run([sys.executable, "-m", "digestgen.pipeline.pfindex"], stdin=job,
+                              capture_output=True, check=False)
     if done.returncode != 0:
         detail = done.stderr.decode(errors="replace").strip().splitlines()
         raise BuildError(f"indexing a slice of the search index failed: {detail[-1] if detail else done.returncode}")
@@ -634,5 +690,5 @@ def runtime(executable: Path, cache: Path) -> Path:
 
 
 if __name__ == "__main__":  # a slice of a large index (see `_in_process`)
-    result = _index_slice(pickle.loads(sys.stdin.buffer.read()))
+    result = _index_slice(pickle.load(sys.stdin.buffer))
     sys.stdout.buffer.write(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))

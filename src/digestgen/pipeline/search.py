@@ -93,7 +93,7 @@ class Indexer:
         self.language = language
         self.runtime_cache = root / CACHE_DIR
         self.scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.search-", dir=out.parent))
-        self.job: tuple[dict[str, bytes], bool] | None = None  # the records to index, and whether as a delta
+        self.pending: pfindex.Pending | None = None  # the bundle to write (its records already in order)
         self.ids: dict[str, str] = {}  # page URL -> page id in the bundle this build wrote (a new base, or a delta)
         self.dates: list = []  # the date of each of its pages, in page order (None: undated)
         self.state: dict | None = None  # a new base's state, saved by `commit`
@@ -125,26 +125,30 @@ class Indexer:
         return {p: self.documents[p] for p in paths}
 
     def _start(self, documents: dict[str, bytes], bundle: Path, delta: bool = False) -> None:
-        """Note the bundle of `documents` to write (see `pfindex`) when the build waits for it."""
+        """Prepare the bundle of `documents` (see `pfindex.prepare`), to write when the build waits
+        for it: a large one's records go to its slices' files now, before the pages are rendered,
+        and this process lets go of them (a new base's are not kept here either)."""
         self.bundle = bundle
-        self.job = (documents, delta)
+        if not delta:
+            self.documents = {}
+        # what the build holds already is not the slices' to use
+        free = None if self.memory is None else max(0, self.memory - budget.resident())
+        try:
+            self.pending = pfindex.prepare((documents.pop(path) for path in sorted(documents)), bundle, self.language,
+                                           fields=records.FIELDS, workers=os.cpu_count() or 1, memory=free, delta=delta)
+        except OSError as exc:
+            raise BuildError(f"cannot write the search index: {exc}") from None
 
     def _join(self) -> None:
-        """Write the noted bundle; remember its page ids."""
-        documents, delta = self.job
-        self.job = None
+        """Write the prepared bundle; remember its page ids."""
+        pending, self.pending = self.pending, None
         try:
-            files = pfindex.runtime(executable(), self.runtime_cache)
-            # what the build holds already is not the slices' to use
-            free = None if self.memory is None else max(0, self.memory - budget.resident())
-            self.ids, self.dates = pfindex.write_bundle(
-                [documents[path] for path in sorted(documents)], self.bundle, files, self.language,
-                fields=records.FIELDS, workers=os.cpu_count() or 1, memory=free, delta=delta)
+            self.ids, self.dates = pfindex.finish(pending, pfindex.runtime(executable(), self.runtime_cache))
         except OSError as exc:
             raise BuildError(f"cannot write the search index: {exc}") from None
 
     def wait(self) -> Segments:
-        if self.job is not None:
+        if self.pending is not None:
             self._join()
             if self.base is not None and version(self.bundle) != version(self.base):
                 # another Pagefind wrote the base: the two would not merge, so index everything
