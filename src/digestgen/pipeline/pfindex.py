@@ -485,9 +485,10 @@ JOB = "job.pickle"  # a slice's records and settings, handed to its process (see
 
 def plan_slices(count: int, size: int, workers: int, memory: int | None) -> tuple[int, int]:
     """(slices, how many run at once) for `count` records of `size` bytes of JSON: one slice per
-    worker when they fit in `memory` bytes (None: no limit); else more, smaller slices, with as
-    many at once as fit (the fewest slices for the most at once); at worst one at a time, each
-    of at least SLICE / 5 records."""
+    worker (or more, of at most SLICE_MOST records each, one per worker at a time) when they fit
+    in `memory` bytes (None: no limit); else more, smaller slices, with as many at once as fit
+    (the fewest slices for the most at once); at worst one at a time, each of at least SLICE / 5
+    records."""
     slices = max(1, min(workers, count // SLICE))
     if slices > 1:
         slices = max(slices, -(-count // SLICE_MOST))
