@@ -6,6 +6,7 @@ import concurrent.futures
 import json
 import posixpath
 import re
+import sys
 import time
 from dataclasses import dataclass
 from html import unescape
@@ -47,12 +48,14 @@ class Record(NamedTuple):
 
 
 def scan(html: str) -> Scan:
-    """The internal-looking links and the element ids of one page."""
+    """The internal-looking links and the element ids of one page. (Links interned: most are the
+    navigation every page has, so the scans of a large site, kept to the end of its build and
+    sent back from the render workers, share them: at 20,000 papers they were 17 KB a page.)"""
     links = []
     for match in _LINK.finditer(html):
         if match[1] == "link" and _REL_EXTERNAL.search(match[0]):
             continue
-        links.append(unescape(match[3]))
+        links.append(sys.intern(unescape(match[3])))
     return Scan(links, set(_ID.findall(html)))
 
 
