@@ -361,10 +361,7 @@ class Renderer:
         pages as they are. (Hashes: the keys of the lists of all papers and of each tag are most
         of a manifest.)"""
         if self._rows is None:
-            self._rows = {pid: hashlib.blake2b("\x1f".join([pid, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
-                                                            str(view.date), *(str(issue.week) for issue in view.issues)]).encode(),
-                                               digest_size=12).digest()
-                          for pid, view in self.digest.papers.items()}
+            self._rows = {pid: _row_hash(view) for pid, view in self.digest.papers.items()}
         return self._rows
 
     def _key_tag(self, tag: str, token) -> tuple:
@@ -434,6 +431,13 @@ class PageKind:
 
 # Every kind of page. To add one: a template, a Renderer method, a key method (or None), a line
 # here, and its tasks in `Renderer.tasks`.
+def _row_hash(view: PaperView) -> bytes:
+    """A hash of what a list of papers shows of one (see `Renderer._row_keys`)."""
+    shown = "\x1f".join([view.id, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
+                         str(view.date), *(str(issue.week) for issue in view.issues)])
+    return hashlib.blake2b(shown.encode(), digest_size=12).digest()
+
+
 KINDS: dict[str, PageKind] = {
     "home": PageKind("home.html", Renderer.home, Renderer._key_home),
     "issue": PageKind("issue.html", Renderer.issue, Renderer._key_issue),
