@@ -63,10 +63,9 @@ def give_back() -> None:
     if _TRIM is None:
         try:
             import ctypes
-            import ctypes.util
 
-            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
+            _TRIM = ctypes.CDLL(None).malloc_trim  # the C library this interpreter runs on
+        except (OSError, AttributeError, TypeError):
             _TRIM = False
     if _TRIM:
         _TRIM(0)
