@@ -254,7 +254,7 @@ def _workers(plan: Plan, tasks: int, each: int) -> int:
     beside the `each` bytes per task their results will add here (see `budget`). The long texts
     of cached papers (`cache.Deferred`) are read first, when workers would share them, so that
     the budget counts them."""
-    if tasks >= budget.FORK_MIN:
+    if budget.can_fork(tasks, os.cpu_count() or 1):
         cache.read_deferred(plan.site.digest.papers.values())
     return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, tasks * each)
 

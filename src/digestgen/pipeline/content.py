@@ -117,8 +117,8 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
     `strict`, warnings count as errors.
     """
     found: list[SourceError] = []
-    papers, entries = _load_papers(root, settings, found, cache)
-    issues, issue_entries = _load_issues(root, settings, papers, found, cache)
+    papers, entries, stems = _load_papers(root, settings, found, cache)
+    issues, issue_entries = _load_issues(root, settings, papers, stems, found, cache)
     found += _week_problems(issues, settings.week_start)
     if not any(e.severity == "error" for e in found):
         found += _unlisted_papers(papers, entries, issues)
@@ -154,7 +154,10 @@ def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
     return found
 
 
-def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cache=None) -> tuple[dict[str, Paper], dict[str, dict]]:
+def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cache=None
+                 ) -> tuple[dict[str, Paper], dict[str, dict], list[str]]:
+    """The papers and their cache entries, by id; and the id of every paper file, valid or not
+    (so that a broken record is not also 'missing' from the issues that list it)."""
     papers: dict[str, Paper] = {}
     entries: dict[str, dict] = {}
     names = _names(root, PAPERS_DIR, (".yaml",), errors)
@@ -179,7 +182,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
         entries[stem] = entry
         if cache is not None and name in read:
             cache.put(rels[name], keys[name], entry)
-    return papers, entries
+    return papers, entries, [name[: -len(".yaml")] for name in names]
 
 
 _READING: tuple | None = None  # (root, settings, record schema) for the forked readers of `_read_papers`
@@ -321,12 +324,12 @@ def _one_line_text(texts: dict[str, str]) -> dict[str, str]:
     return {lang: text.strip() for lang, text in texts.items()}
 
 
-def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], errors: list[SourceError],
-                 cache=None) -> tuple[list[Issue], dict[str, dict]]:
+def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], stems: list[str],
+                 errors: list[SourceError], cache=None) -> tuple[list[Issue], dict[str, dict]]:
     """The issues, and their cache entries by slug. An unchanged issue comes from `cache` when
     every paper it lists is still there (else it is read again, to place the error)."""
     record = ISSUE.with_extra(settings.extra_issue_fields)
-    known_ids = sorted(papers) + _paper_stems(root)
+    known_ids = sorted(papers) + stems
     known = set(known_ids)
     issues, entries = [], {}
     for file in _files(root, DIGESTS_DIR, (".md",), errors):
@@ -365,12 +368,6 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], error
         if cache is not None:
             cache.put(rel, key, entries[issues[-1].slug])
     return sorted(issues, key=lambda issue: issue.week), entries
-
-
-def _paper_stems(root: Path) -> list[str]:
-    """Ids of every paper file, valid or not, so that a broken record is not also 'missing'."""
-    base = root / PAPERS_DIR
-    return sorted(name[: -len(".yaml")] for name in os.listdir(base) if name.endswith(".yaml")) if base.is_dir() else []
 
 
 def _issue_date(stem: str, rel: str, errors: list[SourceError]) -> dt.date | None:
