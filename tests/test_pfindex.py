@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import stat
 import unicodedata
 from pathlib import Path
@@ -16,6 +17,7 @@ from conftest import HERE
 from digestgen import config
 from digestgen.errors import BuildError
 from digestgen.pipeline import build, pfindex, search
+from digestgen.pipeline import records as search_records
 from digestgen.pipeline.render import renderer
 from digestgen.pipeline.search import executable
 from pagefind_compare import _read, decoded, pagefind_bundle
@@ -29,7 +31,7 @@ def records_of(root: Path) -> list[dict]:
     site = renderer(root, settings, digest)
     docs = {p: f.data for part in build.render_tasks(site, site.document_tasks(), workers=1).values()
             for p, f in part.items()}
-    return [json.loads(docs[path]) for path in sorted(docs)]
+    return [search_records.decode(docs[path]) for path in sorted(docs)]
 
 
 @pytest.fixture(scope="module")
@@ -191,18 +193,21 @@ def test_punctuation_capitals_digits_and_symbols_as_pagefind(tmp_path):
 
 def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch):
     """A large site is indexed in slices, each in a spawned process, then merged: the bundle is
-    byte for byte the one a single process writes."""
-    records = [json.dumps(r).encode() for r in records_of(SET)]
+    byte for byte the one a single process writes, whether the records come as JSON, as dicts or
+    compressed, as a build keeps them."""
+    found = records_of(SET)
+    records = [json.dumps(r).encode() for r in found]
     files = pfindex.runtime(executable(), tmp_path / "cache")
     pfindex.write_bundle(records, tmp_path / "one", files, "ko")
+    pfindex.write_bundle(found, tmp_path / "dicts", files, "ko")
     monkeypatch.setattr(pfindex, "SLICE", 4)
-    pfindex.write_bundle(records, tmp_path / "three", files, "ko", workers=3)
+    pfindex.write_bundle([search_records.encode(r) for r in found], tmp_path / "three", files, "ko", workers=3)
 
     def listing(folder):
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
     one, three = listing(tmp_path / "one"), listing(tmp_path / "three")
-    assert one == three and sum(name.startswith("fragment/") for name in one) == len(records)
+    assert one == three == listing(tmp_path / "dicts") and sum(name.startswith("fragment/") for name in one) == len(records)
     assert not list((tmp_path / "three").glob(".slice-*"))
 
 
@@ -210,13 +215,14 @@ def test_a_sliced_bundle_hands_its_records_to_job_files_before_it_is_written(tmp
     """A build prepares the search index before it renders the pages, and must not hold the records
     meanwhile: a sliced bundle's records are in its slices' job files, the index's lists of them are
     empty, and the bundle written from the files is the one a single process writes."""
-    records = [json.dumps(r).encode() for r in records_of(SET)]
+    records = [search_records.encode(r) for r in records_of(SET)]  # compressed, as a build keeps them
     files = pfindex.runtime(executable(), tmp_path / "cache")
     pfindex.write_bundle(records, tmp_path / "one", files, "ko")
     monkeypatch.setattr(pfindex, "SLICE", 4)
     pending = pfindex.prepare(iter(records), tmp_path / "sliced", "ko", workers=2)
     assert pending.records == [] and len(pending.folders) >= 2
-    assert all((folder / pfindex.JOB).is_file() for folder in pending.folders)
+    jobs = [pickle.loads((folder / pfindex.JOB).read_bytes()) for folder in pending.folders]
+    assert sorted(item for job in jobs for item in job[0]) == sorted(records)  # as given: still compressed
     pfindex.finish(pending, files)
 
     def listing(folder):

@@ -3,7 +3,6 @@ against a built site served on localhost, at the root and under a subpath."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from browser import browser, serve
 from conftest import HERE, run_cli, tree
-from digestgen.pipeline import budget, build
+from digestgen.pipeline import budget, build, records
 from digestgen import config
 from digestgen.pipeline.korean import arxiv_token, index_tokens, stem
 from digestgen.pipeline.records import FIELDS
@@ -73,8 +72,8 @@ def test_render_workers_fit_the_budget_beside_the_build():
     assert budget.render_workers(int(1.5 * gb), int(0.7 * gb), 2) == 1  # 20,000 papers in 1.5 GB: render here
     assert budget.render_workers(int(1.5 * gb), int(0.4 * gb), 4) == 3
     # and the results the workers send back, which this process keeps: 22,000 records at 20,000 papers
-    assert budget.render_workers(int(1.5 * gb), int(0.55 * gb), 2) == 2
-    assert budget.render_workers(int(1.5 * gb), int(0.55 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
+    assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2) == 2
+    assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
     assert budget.render_workers(8 * gb, gb, 1) == 1 and budget.render_workers(gb // 2, gb, 2) == 1
 
 
@@ -84,14 +83,14 @@ def test_search_records_hold_tokens_and_pages_are_clean():
     site = renderer(FIXTURE, settings, digest)
     docs = {p: f.data for part in build.render_tasks(site, site.document_tasks()).values() for p, f in part.items()}
     pages = {p: f.data for part in build.render_tasks(site, site.tasks()).values() for p, f in part.items()}
-    record = json.loads(docs["papers/ondevice/index.html"])
+    record = records.decode(docs["papers/ondevice/index.html"])
     searched = " ".join(text for _, text in record["blocks"])
     assert [weight for weight, _ in record["blocks"][:2]] == [10, 10]  # the title and the arXiv id weigh most
     assert "디바이스" in searched and "arxivcgabaaaab" in searched  # a compound tail; the id token
     assert "메모리" in searched and "사용량을" not in searched  # stems, not the words as written
     assert "메모리 사용량을 줄이는" in record["meta"]["text"]  # the excerpt, as written
     assert record["filters"]["tag"] and record["sort"]["date"] == record["meta"]["date"]
-    issue = json.loads(docs["issues/2026-01-05/index.html"])
+    issue = records.decode(docs["issues/2026-01-05/index.html"])
     assert set(record["meta"]) | set(issue["meta"]) <= set(FIELDS)  # the index numbers the fields from FIELDS
     page = pages["papers/ondevice/index.html"].decode()
     assert "pagefind" not in page and "arxivcgabaaaab" not in page  # readers never see index-only tokens

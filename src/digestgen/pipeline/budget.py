@@ -21,11 +21,11 @@ FORK_MIN = 400  # items worth forking workers for (reading papers, rendering tas
 WORKER_SHARE = 0.7
 
 # What this process comes to hold per task while the workers render, for the files it keeps: a
-# search record (its JSON, kept for the index; at 20,000 papers the parent grew by 262 MB over
-# 22,000 records while two workers rendered them, and went 1% over a 1.5 GB budget unplanned), a
-# page of an update (its HTML, kept until the files are replaced at once), or a page streamed to
-# a fresh folder (its hash and link scan only).
-KEPT_RECORD, KEPT_PAGE, KEPT_STREAMED = 12 * 2**10, 32 * 2**10, 3 * 2**10
+# search record (its compressed JSON, kept for the index: at 20,000 papers the parent grew by
+# 106 MB over 22,000 records while two workers rendered them; 262 MB when they were kept as JSON,
+# which went 1% over a 1.5 GB budget unplanned), a page of an update (its HTML, kept until the
+# files are replaced at once), or a page streamed to a fresh folder (its hash and link scan only).
+KEPT_RECORD, KEPT_PAGE, KEPT_STREAMED = 5 * 2**10, 32 * 2**10, 3 * 2**10
 
 
 def limit(settings) -> int:

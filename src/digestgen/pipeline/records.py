@@ -1,7 +1,9 @@
 """Search records: what the search index holds of each paper and issue page (see `pfindex`).
 
 A record is JSON, one per page, kept like any rendered file (so an edit re-indexes only the
-records that changed). Its `blocks` are what is searched, each with a weight: the title as
+records that changed), and compressed with zlib (`encode`): a build holds every record from
+the moment it is rendered until the index has them, 260 MB of JSON at 20,000 papers, less than
+half of that compressed. Its `blocks` are what is searched, each with a weight: the title as
 written and the arXiv id weigh 10, the texts are search tokens (see `korean.index_tokens`),
 then authors and tags. `meta` is what the search page shows (`text` is the excerpt: the tldr
 and the start of the summary); `filters` and `sort` serve the filters and 최신순.
@@ -10,6 +12,7 @@ and the start of the summary); `filters` and `sort` serve the filters and 최신
 from __future__ import annotations
 
 import json
+import zlib
 
 from markupsafe import Markup
 
@@ -60,4 +63,9 @@ def issue_record(view: IssueView) -> dict:
 
 
 def encode(record: dict) -> bytes:
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+    """The record as a build keeps it: its JSON, compressed (`pfindex` reads it so; see `decode`)."""
+    return zlib.compress(json.dumps(record, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode())
+
+
+def decode(data: bytes) -> dict:
+    return json.loads(zlib.decompress(data))
