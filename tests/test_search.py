@@ -3,6 +3,7 @@ against a built site served on localhost, at the root and under a subpath."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -75,6 +76,21 @@ def test_render_workers_fit_the_budget_beside_the_build():
     assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2) == 2
     assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
     assert budget.render_workers(8 * gb, gb, 1) == 1 and budget.render_workers(gb // 2, gb, 2) == 1
+
+
+def test_forked_workers_are_replaced_by_fresh_ones_and_keep_the_order(monkeypatch):
+    """A render worker's memory grows with what it touches: after FRESH_AFTER items it makes way
+    for a fresh fork. The results still come in the items' order."""
+    monkeypatch.setattr(budget, "FRESH_AFTER", 3)
+    results = list(budget.forked(_pid_and_square, list(range(20)), 2, "testing"))
+    assert [square for _, square in results] == [n * n for n in range(20)]
+    rounds = [{pid for pid, _ in results[start:start + 6]} for start in range(0, 20, 6)]
+    assert all(len(pids) <= 2 for pids in rounds)  # two workers at a time ...
+    assert all(a.isdisjoint(b) for n, a in enumerate(rounds) for b in rounds[n + 1:])  # ... never the same twice
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
 
 
 def test_search_records_hold_tokens_and_pages_are_clean():

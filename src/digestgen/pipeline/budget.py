@@ -89,13 +89,25 @@ def can_fork(items: int, workers: int) -> bool:
     return workers >= 2 and items >= FORK_MIN and "fork" in multiprocessing.get_all_start_methods()
 
 
+# Items a forked worker takes before it is replaced by a fresh fork of this process. A worker's
+# own memory grows with what it touches (each object it reads, or allocates beside the parent's,
+# copies a page of the parent's), until it holds most of the content as a copy of its own; a
+# fresh fork shares it all again. In a cold build at 20,000 papers (22,000 search records, then
+# 44,000 pages), the peak of all processes while rendering fell from 1.48 GB (records) and 1.54
+# GB (pages) with the same two workers throughout to 0.99 and 1.25 GB, in the same time.
+FRESH_AFTER = 2000
+
+
 def forked(function, items: list, workers: int, doing: str):
-    """`function(item)` of each item, in order, from `workers` forked processes. An executor, not
-    a `multiprocessing.Pool`: a worker killed (out of memory) fails the build, saying `doing`
-    failed, instead of hanging it."""
+    """`function(item)` of each item, in order, from `workers` forked processes, each replaced by
+    a fresh one after FRESH_AFTER items. An executor, not a `multiprocessing.Pool`: a worker killed
+    (out of memory) fails the build, saying `doing` failed, instead of hanging it."""
+    batch = workers * FRESH_AFTER
     try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            yield from pool.map(function, items, chunksize=max(1, len(items) // (workers * 16)))
+        for start in range(0, len(items), batch):
+            part = items[start:start + batch]
+            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+                yield from pool.map(function, part, chunksize=max(1, len(part) // (workers * 16)))
     except BrokenProcessPool:
         raise BuildError(f"{doing} failed: a worker process was killed (out of memory? see `memory` in "
                          "digestgen.toml)") from None
