@@ -11,6 +11,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
+import cbor2
 import pytest
 
 from conftest import HERE
@@ -51,7 +52,8 @@ def test_same_words_on_the_same_pages_as_pagefind(both):
     assert set(ours["words"]) == set(theirs["words"])
     different = {w for w in theirs["words"] if set(theirs["words"][w]) != set(ours["words"][w])}
     assert not different
-    assert ours["word_count"] == theirs["word_count"]  # the length BM25 ranks by
+    # the length BM25 ranks by, rounded (see `ranked_length`)
+    assert ours["word_count"] == {url: pfindex.ranked_length(n) for url, n in theirs["word_count"].items()}
     assert ours["in_meta"] == theirs["in_meta"] and len(ours["in_meta"]) > 100  # words of titles and excerpts
 
 
@@ -144,6 +146,32 @@ def test_small_chunks_split_the_index(tmp_path, monkeypatch):
     for word in words[:: max(1, len(words) // 50)]:  # each word sits in the one chunk its range names
         holding = [c for c in ours["chunks"] if c[0] <= word[: len(c[0])] and word[: len(c[1])] <= c[1]]
         assert len(holding) >= 1
+
+
+def test_a_common_word_has_a_chunk_of_its_own(tmp_path, monkeypatch):
+    """A word whose page entries alone are a chunk's worth is the only word of its chunk: a search
+    for it loads no other word's entries."""
+    monkeypatch.setattr(pfindex, "CHUNK", 80)  # the fixture's most common words have 80 to 140 bytes of entries
+    files = pfindex.runtime(executable(), tmp_path / "cache")
+    pfindex.write_bundle(records_of(SET), tmp_path / "ours", files, "ko")
+    alone = together = 0
+    for _, _, name in decoded(tmp_path / "ours")["chunks"]:
+        words = _read(tmp_path / "ours" / "index" / f"{name}.pf_index")[0]
+        # a word's entries as the chunk holds them: the CBOR of its pages, less their array's head
+        sizes = [len(cbor2.dumps(pages)) - len(cbor2.dumps([None] * len(pages))) + len(pages) for _, pages, _ in words]
+        if len(words) > 1:
+            assert max(sizes) < pfindex.CHUNK, [w for w, *_ in words]
+            together += 1
+        else:
+            alone += sizes[0] >= pfindex.CHUNK
+    assert alone >= 3 and together >= 3
+
+
+def test_ranked_lengths_are_few_and_close_to_the_count():
+    lengths = [pfindex.ranked_length(n) for n in range(1, 40000)]
+    assert lengths[:15] == list(range(1, 16))  # exact below 16
+    assert all(abs(length - n) <= 0.06 * n for n, length in enumerate(lengths, start=1))
+    assert len(set(lengths)) < 110 and lengths == sorted(lengths)
 
 
 def test_the_bundle_is_the_same_every_time(tmp_path):

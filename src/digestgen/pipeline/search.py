@@ -27,7 +27,7 @@ from digestgen.pipeline.bundle import page_url, version
 from digestgen.pipeline.cache import CACHE_DIR, for_output
 
 BUNDLE_DIR = "pagefind"
-FORMAT = "records-2"  # how the base was made: a base from before (hash-named pages, a sort table) is indexed again
+FORMAT = "records-3"  # how the base was made: a base from before (exact page lengths, or hash-named pages and a sort table) is indexed again
 
 
 def executable() -> Path:
