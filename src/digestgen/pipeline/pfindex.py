@@ -565,7 +565,7 @@ def prepare(records, bundle: Path, language: str, fields=None, extra: dict | Non
             memory: int | None = None, delta: bool = False) -> Pending:
     """The first half of `write_bundle`: order the records, plan the slices, and write each
     slice's job, so that the caller need not hold the records until the bundle is written (a
-    build renders its pages in between: 65 MB of compressed records at 20,000 papers)."""
+    build renders its pages in between: 115 MB of compressed records at 20,000 papers)."""
     records = list(records)
     if fields is None:
         fields = {name for item in records for name in _record(item).get("meta", {})}
