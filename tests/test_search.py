@@ -70,11 +70,12 @@ def test_the_memory_budget_is_the_setting_or_half_the_available_memory(make_repo
 def test_render_workers_fit_the_budget_beside_the_build():
     gb = 2**30
     assert budget.render_workers(8 * gb, gb // 2, 2) == 2  # room for both
-    assert budget.render_workers(int(1.5 * gb), int(0.7 * gb), 2) == 1  # 20,000 papers in 1.5 GB: render here
-    assert budget.render_workers(int(1.5 * gb), int(0.4 * gb), 4) == 3
+    assert budget.render_workers(int(1.5 * gb), int(0.7 * gb), 2) == 2  # 20,000 papers in 1.5 GB
+    assert budget.render_workers(int(1.5 * gb), gb, 2) == 1  # no room for two: render here
+    assert budget.render_workers(int(1.5 * gb), int(0.55 * gb), 4) == 3
     # and the results the workers send back, which this process keeps: 22,000 records at 20,000 papers
-    assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2) == 2
-    assert budget.render_workers(int(1.5 * gb), int(0.6 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
+    assert budget.render_workers(int(1.5 * gb), int(0.74 * gb), 2) == 2
+    assert budget.render_workers(int(1.5 * gb), int(0.74 * gb), 2, 22000 * budget.KEPT_RECORD) == 1
     assert budget.render_workers(8 * gb, gb, 1) == 1 and budget.render_workers(gb // 2, gb, 2) == 1
 
 

@@ -15,10 +15,12 @@ from digestgen.errors import BuildError
 FORK_MIN = 400  # items worth forking workers for (reading papers, rendering tasks)
 
 # A forked render worker comes to hold up to this share of its parent's memory as its own: it
-# touches the objects of the digest, and each touch copies a page. Measured (proportional memory
-# of the process tree): at 10,000 papers two workers beside a 420 MB parent added 500 MB while
-# rendering the search records, 330 MB while rendering the pages; at 20,000, 1.0 GB beside 720 MB.
-WORKER_SHARE = 0.7
+# touches the objects of the digest, and each touch copies a page (see FRESH_AFTER). Measured as
+# the proportional memory of the process tree less the parent's resident size, with workers
+# replaced every FRESH_AFTER items: at 10,000 papers each of two workers held up to 0.38 of its
+# parent's size while rendering the search records and 0.32 while rendering the pages; at 20,000
+# papers 0.2 and 0.32. (A worker that lived through the whole render came to hold 0.6 and 0.7.)
+WORKER_SHARE = 0.5
 
 # What this process comes to hold per task while the workers render, for the files it keeps: a
 # search record (its compressed JSON, kept for the index: at 20,000 papers the parent grew by
