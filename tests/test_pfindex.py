@@ -35,6 +35,11 @@ def records_of(root: Path) -> list[dict]:
     return [search_records.decode(docs[path]) for path in sorted(docs)]
 
 
+def _listing(folder: Path) -> dict[str, bytes]:
+    """Every file of a bundle, by its path in it."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
     """The search-set fixture's records, indexed by Pagefind and by digestgen."""
@@ -179,8 +184,7 @@ def test_the_bundle_is_the_same_every_time(tmp_path):
     files = pfindex.runtime(executable(), tmp_path / "cache")
     for name in ("a", "b"):
         pfindex.write_bundle(records, tmp_path / name, files, "ko")
-    listing = {p.relative_to(tmp_path / "a").as_posix(): p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file()}
-    again = {p.relative_to(tmp_path / "b").as_posix(): p.read_bytes() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    listing, again = _listing(tmp_path / "a"), _listing(tmp_path / "b")
     assert listing == again and any(name.startswith("index/") for name in listing)
 
 
@@ -231,11 +235,8 @@ def test_slices_indexed_in_processes_give_the_same_bundle(tmp_path, monkeypatch)
     monkeypatch.setattr(pfindex, "SLICE", 4)
     pfindex.write_bundle([search_records.encode(r) for r in found], tmp_path / "three", files, "ko", workers=3)
 
-    def listing(folder):
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-    one, three = listing(tmp_path / "one"), listing(tmp_path / "three")
-    assert one == three == listing(tmp_path / "dicts") and sum(name.startswith("fragment/") for name in one) == len(records)
+    one, three = _listing(tmp_path / "one"), _listing(tmp_path / "three")
+    assert one == three == _listing(tmp_path / "dicts") and sum(name.startswith("fragment/") for name in one) == len(records)
     assert not list((tmp_path / "three").glob(".slice-*"))
 
 
@@ -253,10 +254,7 @@ def test_a_sliced_bundle_hands_its_records_to_job_files_before_it_is_written(tmp
     assert sorted(item for job in jobs for item in job[0]) == sorted(records)  # as given: still compressed
     pfindex.finish(pending, files)
 
-    def listing(folder):
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-    assert listing(tmp_path / "one") == listing(tmp_path / "sliced")
+    assert _listing(tmp_path / "one") == _listing(tmp_path / "sliced")
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     documents = {f"doc/{n}.json": data for n, data in enumerate(records)}
@@ -293,10 +291,7 @@ def test_slices_run_one_at_a_time_in_a_small_budget_give_the_same_bundle(tmp_pat
     assert pfindex.plan_slices(len(records), size, 2, budget) == (4, 1)
     pfindex.write_bundle(records, tmp_path / "small", files, "ko", workers=2, memory=budget)
 
-    def listing(folder):
-        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-    assert listing(tmp_path / "one") == listing(tmp_path / "small")
+    assert _listing(tmp_path / "one") == _listing(tmp_path / "small")
 
 
 @pytest.mark.parametrize("batch", [1, 7, "all", "more"])

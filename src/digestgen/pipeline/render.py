@@ -429,8 +429,6 @@ class PageKind:
     document: bool = False  # a search document for Pagefind, not a page of the site
 
 
-# Every kind of page. To add one: a template, a Renderer method, a key method (or None), a line
-# here, and its tasks in `Renderer.tasks`.
 def _row_hash(view: PaperView) -> bytes:
     """A hash of what a list of papers shows of one (see `Renderer._row_keys`)."""
     shown = "\x1f".join([view.id, *(f"{lang}\x1e{title}" for lang, title in view.paper.title.items()),
@@ -438,6 +436,8 @@ def _row_hash(view: PaperView) -> bytes:
     return hashlib.blake2b(shown.encode(), digest_size=12).digest()
 
 
+# Every kind of page. To add one: a template, a Renderer method, a key method (or None), a line
+# here, and its tasks in `Renderer.tasks`.
 KINDS: dict[str, PageKind] = {
     "home": PageKind("home.html", Renderer.home, Renderer._key_home),
     "issue": PageKind("issue.html", Renderer.issue, Renderer._key_issue),
