@@ -197,6 +197,61 @@ def test_an_edit_renders_and_writes_only_what_shows_it(tmp_path):
     assert report.rendered < 15  # of about 80 pages
 
 
+def _keyed(monkeypatch) -> list:
+    """The tasks the builds from now on compute dependency keys for."""
+    from digestgen.pipeline.render import Renderer
+
+    keyed, real = [], Renderer.task_key
+    monkeypatch.setattr(Renderer, "task_key", lambda self, task, token: keyed.append(task) or real(self, task, token))
+    return keyed
+
+
+def test_an_edit_of_texts_keys_only_the_tasks_that_show_them(tmp_path, monkeypatch):
+    """A paper's summary or an issue's intro changes only the pages that name the paper or the
+    issue (see `depends`): only their keys are computed again. A changed title is shown in lists
+    that do not name the paper, and a moved paper changes which pages exist: every task is keyed."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out)
+    keyed = _keyed(monkeypatch)
+    _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    report = _build(root, out)
+    assert ("paper", ids[25]) in keyed and ("issue", "2024-01-15") in keyed
+    assert ("paper", ids[24]) in keyed and ("paper", ids[26]) in keyed  # its neighbours show its title
+    assert ("paper", ids[10]) not in keyed and ("papers", "") not in keyed
+    assert 5 < len(keyed) < 20 and report.rendered == len(keyed) + 1  # and the search page
+    assert _site(out) == _cold(root, tmp_path, "summary")
+    keyed.clear()
+    _replace(_issue(root, "2024-01-08"), "---\n", '---\ntitle: "고친 호 제목"\n', 1)
+    _build(root, out)
+    assert ("issue", "2024-01-08") in keyed and ("issue", "2024-01-15") in keyed  # the next issue links it
+    assert ("paper", ids[12]) in keyed and ("paper", ids[30]) not in keyed and len(keyed) < 35
+    assert _site(out) == _cold(root, tmp_path, "intro")
+    keyed.clear()
+    _replace(_paper(root, ids[40]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")
+    _build(root, out)
+    assert ("papers", "") in keyed and len(keyed) > 90  # every task (50 papers, 5 issues...): lists show titles
+    assert _site(out) == _cold(root, tmp_path, "title")
+
+
+def test_an_edit_is_judged_against_the_build_of_the_same_output(tmp_path, monkeypatch):
+    """A preview built into another folder reads the edited files first (and caches them): the
+    next build of the site still sees that the title changed since that site was built."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 50, start=dt.date(2024, 1, 1))
+    out, preview = root / "site", tmp_path / "preview"
+    _build(root, out)
+    _replace(_paper(root, ids[25]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")
+    _build(root, preview)
+    _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, preview)  # here, only the summary changed
+    keyed = _keyed(monkeypatch)
+    _build(root, out)
+    assert ("papers", "") in keyed  # the site's list of papers shows the old title
+    assert _site(out) == _cold(root, tmp_path, "other-folder") == _site(preview)
+
+
 def _built_with_manifest(tmp_path):
     """A built repository of 50 papers: (root, ids, out, the build's report, the manifest's folder)."""
     root = tmp_path / "repo"
@@ -209,12 +264,12 @@ def _built_with_manifest(tmp_path):
 def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
     root, ids, out, first, folder = _built_with_manifest(tmp_path)
     before = set(os.listdir(folder))
-    assert len(before) == manifest.SHARDS + 1  # and the index
+    assert len(before) == manifest.SHARDS + 2  # and the index and the dependencies
     _replace(_paper(root, ids[25]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
     _build(root, out)
     after = set(os.listdir(folder))
     written = after - before
-    assert len(after) == manifest.SHARDS + 1 and 0 < len(written) < manifest.SHARDS // 4, written
+    assert len(after) == manifest.SHARDS + 2 and 0 < len(written) < manifest.SHARDS // 4, written
     _replace(_paper(root, ids[30]), "title:\n  ko: ", "title:\n  ko: 고친제목 ")  # a build from the shards
     report = _build(root, out)
     assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "shards")
@@ -222,7 +277,7 @@ def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
     _replace(_paper(root, ids[31]), "title:\n  ko: ", "title:\n  ko: 또고친 ")
     report = _build(root, out)
     assert report.rendered == first.rendered and _site(out) == _cold(root, tmp_path, "lost")
-    assert len(os.listdir(folder)) == manifest.SHARDS + 1
+    assert len(os.listdir(folder)) == manifest.SHARDS + 2
 
 
 def test_a_torn_manifest_shard_is_written_again(tmp_path):

@@ -141,6 +141,29 @@ def test_every_internal_link_resolves(tmp_path, base_url):
     assert len([f for f in files if f.startswith("papers/") and f.endswith("/index.html")]) == 60 + 1  # + /papers/
 
 
+def test_packed_scans_and_records_check_as_the_scans_do():
+    """The manifest keeps scans and link records packed (`links.pack`): a check over them, with
+    records reused or checked again, finds what a check over the scans finds."""
+    files = {"index.html": b'<a href="/a/#top">a</a> <a href="/a/#gone">x</a> <a href="/b/">b</a> <p id="here"></p>',
+             "a/index.html": b'<h1 id="top">A</h1> <a href="/#here">home</a> <a href="/c/">c</a>',
+             "b/index.html": b'<a href="/a/">a</a>'}
+    scans = links.scan_pages(files)
+    broken, records = links.check_site(scans, files)
+    assert sorted((b.page, b.target) for b in broken) == [("a/index.html", "/c/"), ("index.html", "/a/#gone")]
+    packed = {path: links.pack(scan) for path, scan in scans.items()}
+    assert links.unpack(packed["a/index.html"]) == links.scan(files["a/index.html"].decode())
+    assert links.check_site(packed, files) == (broken, records)
+    kept = {path: links.pack_record(record) for path, record in records.items()}
+    again, reused = links.check_site(packed, files, reuse=kept)
+    assert again == broken and reused == kept  # nothing changed: every record stands, packed as it was
+    files["c/index.html"] = b"<p>c</p>"  # a new page: the pages that link to it are checked again
+    scans["c/index.html"] = links.scan_file("c/index.html", files["c/index.html"])
+    again, checked = links.check_site(packed | {"c/index.html": scans["c/index.html"]}, files, reuse=kept,
+                                      changed={"c/index.html"})
+    assert [(b.page, b.target) for b in again] == [("index.html", "/a/#gone")]
+    assert checked["a/index.html"].problems == () and checked["b/index.html"] is kept["b/index.html"]
+
+
 def test_subpath_links_are_prefixed(tmp_path):
     root = _generated(tmp_path, 10)
     out = tmp_path / "out"

@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digestgen.pipeline import budget, cache, content, links, manifest, output
+from digestgen.pipeline import budget, cache, content, depends, links, manifest, output
 from digestgen import config
 from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
+from digestgen.pipeline.depends import Dependencies
 from digestgen.pipeline.digest import Digest, assemble
 from digestgen.errors import ContentError, SourceError
 from digestgen.pipeline.manifest import File, Manifest, Stored, Task
@@ -206,12 +207,29 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
     custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
     tasks = site.tasks() + (site.document_tasks() if options.search else [])
-    keys = {task: None if custom else site.task_key(task, tokens.get) for task in tasks}
+    keys, dependencies = task_keys(site, tasks, tokens, last, custom)
     stale = last.stale(keys)
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-    return Plan(root, out, settings, options, stamp, context, digest, warnings, site, last, Manifest(),
-                keys, stale, memory)
+    return Plan(root, out, settings, options, stamp, context, digest, warnings, site, last,
+                Manifest(tokens=tokens, dependencies=dependencies), keys, stale, memory)
+
+
+def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool
+              ) -> tuple[dict[Task, tuple | None], Dependencies | None]:
+    """The dependency keys of the tasks that may have changed since the `last` build (all of them,
+    unless only the texts of some papers and issues changed: see `depends`), and the tasks'
+    dependencies for the next build. Overridden templates may show anything anywhere: then no
+    task has a key, and every one is rendered."""
+    if custom:
+        return dict.fromkeys(tasks), None
+    if last.valid:
+        changed = {rel for rel, token in tokens.items() ^ last.tokens.items()}
+        keys = depends.quick_keys(site, tasks, tokens.get, changed, last.tasks, last.dependencies)
+        if keys is not None:
+            return keys, last.dependencies
+    keys = {task: site.task_key(task, tokens.get) for task in tasks}
+    return keys, Dependencies.of(site.digest, keys)
 
 
 @dataclass
@@ -237,15 +255,14 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     each = budget.KEPT_STREAMED if sink else budget.KEPT_RECORD if stale and KINDS[stale[0].kind].document else budget.KEPT_PAGE
     done = render_tasks(plan.site, stale, _workers(plan, len(stale), each), each=sink)
     result = Rendered()
-    for task in tasks:
-        document = KINDS[task.kind].document
-        if task in done:
-            result.new |= done[task]
-            stored = {path: file.stored for path, file in done[task].items()}
-            plan.next.record(task, plan.keys[task], stored, document)
-            result.stored |= stored
-        else:
-            plan.next.keep(plan.last, task, document, result.stored)
+    for task, files in done.items():
+        stored = {path: file.stored for path, file in files.items()}
+        plan.next.record(task, plan.keys[task], stored, KINDS[task.kind].document)
+        result.new |= files
+        result.stored |= stored
+    for document in (False, True):
+        plan.next.keep(plan.last, [task for task in tasks if task not in done and KINDS[task.kind].document == document],
+                       document, result.stored)
     return result
 
 
@@ -304,7 +321,7 @@ def check_links(plan: Plan, pages: Rendered) -> list[SourceError]:
     changed = set(pages.stored.keys() ^ last.pages.keys())
     for path in scans.keys() - reuse.keys():  # pages rendered again: did their ids change?
         before = last.pages.get(path)
-        if before is None or before.scan is None or before.scan.ids != scans[path].ids:
+        if before is None or before.scan is None or links.unpack(before.scan).ids != links.unpack(scans[path]).ids:
             changed.add(path)
     broken, plan.next.links = links.problems(plan.root, plan.settings, plan.digest, scans, pages.stored,
                                              "error" if plan.options.strict else "warning", reuse, changed)

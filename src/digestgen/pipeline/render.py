@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import re
 import traceback
-from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -127,7 +126,6 @@ class Renderer:
         self._slugs: dict[str, int] | None = None
         self._key_memo: dict[str, tuple] = {}  # paper id -> its part of task keys (one build's tokens)
         self._rows: dict[str, bytes] | None = None  # paper id -> a hash of what lists of papers show of it
-        self._places: dict[str, dict[str, tuple]] | None = None  # paper id -> its issues' parts of its key
         self._tagged_memo: dict[str, list[PaperView]] = {}  # tag -> its feed's papers (`_tagged`)
         self._feed_views: tuple[list[IssueView], list[PaperView]] | None = None
         env.globals["asset"] = lambda path: settings.url(assets[path])
@@ -312,7 +310,9 @@ class Renderer:
         """What the files of `task` depend on, besides the theme and settings: the identities
         (`token(source)`, e.g. size and mtime) of the records and issues the built-in templates
         show on that page; None for pages that are always rendered. An incremental build
-        re-renders a task only when its key changed.
+        re-renders a task only when its key changed. A paper's identity stands beside its id, and
+        an issue's beside its slug or its papers' ids: `depends` finds by those names the tasks
+        an edit of their texts may change.
         """
         key = KINDS[task.kind].key
         return None if key is None else (task.kind, *key(self, task.name, token))
@@ -339,21 +339,15 @@ class Renderer:
     def _key_paper(self, pid: str, token) -> tuple:
         """The paper, and in each issue that lists it, that issue and the paper's neighbours there."""
         view = self.digest.papers[pid]
-        places = self._issue_places(token)[pid]
-        return self._paper_key(view, token), tuple(places[shown.slug] for shown in view.issues)
+        return self._paper_key(view, token), tuple(self._place(view, shown.slug, token) for shown in view.issues)
 
-    def _issue_places(self, token) -> dict[str, dict[str, tuple]]:
-        """{paper id: {issue slug: (the issue's identity, the keys of the papers before and after
-        it there)}}, for every paper at once, in one pass over the issues."""
-        if self._places is None:
-            self._places = defaultdict(dict)
-            for iv in self.digest.issues:
-                shown, issue = iv.papers, token(iv.issue.source)
-                for at, paper in enumerate(shown):
-                    around = (shown[at - 1] if at else None, shown[at + 1] if at + 1 < len(shown) else None)
-                    self._places[paper.id].setdefault(
-                        iv.issue.slug, (issue, *(self._paper_key(n, token) if n else None for n in around)))
-        return self._places
+    def _place(self, view: PaperView, slug: str, token) -> tuple:
+        """(the issue's identity, the keys of the papers before and after `view` in it)."""
+        iv = self.digest.issues[self._issue_index(slug)]
+        shown = iv.papers
+        at = next(at for at, paper in enumerate(shown) if paper is view)
+        around = (shown[at - 1] if at else None, shown[at + 1] if at + 1 < len(shown) else None)
+        return token(iv.issue.source), *(self._paper_key(n, token) if n else None for n in around)
 
     def _row_keys(self) -> dict[str, bytes]:
         """{paper id: what a list of papers shows of it (`paper_row`): its title, date and issues'
