@@ -336,3 +336,45 @@ def test_papers_read_by_worker_processes_are_those_read_here(tmp_path, monkeypat
     pids = readers.read_text().split()
     assert len(pids) == 4 * 420 and pids.count(str(os.getpid())) == 2 * 420  # the serial loads, here
     assert len(set(pids) - {str(os.getpid())}) >= 2  # the others, in the forked loads' workers
+
+
+def test_the_record_cache_writes_only_the_shards_whose_records_changed(tmp_path):
+    """An edit rewrites the shard of the record it read again; a deleted file's record drops out
+    of its shard; the other shards stay as they were written."""
+    import pickle
+
+    from digestgen.pipeline import cache
+
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 60, start=dt.date(2024, 1, 1))
+    settings = config.load(root)
+    build.load(root, settings, use_cache=True)
+    folder = root / ".digestgen/records"
+
+    def shards():
+        return {path.name: path.stat().st_mtime_ns for path in folder.glob("[0-9][0-9][0-9].pickle")}
+
+    def shard_of(pid, folder="papers", suffix=".yaml"):
+        return f"{cache.RecordCache(root, None)._shard(f'{folder}/{pid}{suffix}'):03d}.pickle"
+
+    def held(name):
+        return set(pickle.loads((folder / name).read_bytes())[1])
+
+    before = shards()
+    edited, gone = ids[10], next(pid for pid in ids[30:] if shard_of(pid) != shard_of(ids[10]))
+    paper = root / "papers" / f"{edited}.yaml"
+    paper.write_text(paper.read_text(encoding="utf-8").replace("title:\n  ko: ", "title:\n  ko: 고친 "), encoding="utf-8")
+    for issue in (root / "digests").glob("*.md"):  # the deleted paper is listed nowhere
+        issue.write_text(issue.read_text(encoding="utf-8").replace(f'  - "{gone}"\n', ""), encoding="utf-8")
+    (root / "papers" / f"{gone}.yaml").unlink()
+    loaded, _ = build.load(root, settings, use_cache=True)
+    after = shards()
+    rewritten = {name for name in before | after if after.get(name) != before.get(name)} - {
+        shard_of(issue.stem, "digests", ".md") for issue in (root / "digests").glob("*.md")}  # edited too
+    assert {shard_of(edited), shard_of(gone)} <= rewritten
+    assert rewritten <= {shard_of(edited), shard_of(gone)} | {name for name in after if name not in before}
+    assert f"papers/{edited}.yaml" in held(shard_of(edited))
+    assert shard_of(gone) not in after or f"papers/{gone}.yaml" not in held(shard_of(gone))  # (a shard left empty goes)
+    assert loaded.papers[edited].paper.title["ko"].startswith("고친 ")
+    again, _ = build.load(root, settings, use_cache=True)  # and read back from the cache
+    assert again.papers[edited].paper.title["ko"].startswith("고친 ") and gone not in again.papers

@@ -177,7 +177,8 @@ class RecordCache:
         self.entries: dict[str, tuple] = {}
         self.used: dict[str, tuple] = {}
         self.loaded: dict[int, set[str]] = {}  # shard -> the paths it held
-        self.dirty: set[int] = set()
+        self.dirty: set[int] = set()  # shards with a record read again
+        self.added: set[str] = set()  # the records read again (`put`)
         self.texts_files: dict[int, str] = {}  # shard -> the file of its papers' long texts
         self.texts: dict[int, dict[str, tuple]] = {}  # shard -> {path: long texts}, once read
         self.others: dict[int, str] = {}  # shard -> the texts file a shard of another version names
@@ -225,6 +226,7 @@ class RecordCache:
 
     def put(self, rel: str, key: tuple, value: object) -> None:
         self.used[rel] = (key, value)
+        self.added.add(rel)
         self.dirty.add(self._shard(rel))
 
     def long_texts(self, rel: str) -> tuple:
@@ -265,14 +267,18 @@ class RecordCache:
         The texts file a shard named before stays for `GRACE` seconds (the cache is shared by every
         output folder, so `serve` and `build` may run at once, and the other may still read it);
         then a later save removes it."""
-        groups: dict[int, dict] = {}
-        for rel, entry in self.used.items():
-            groups.setdefault(self._shard(rel), {})[rel] = entry
+        # the shards that changed: those with a record read again, or that lost one (an edit of
+        # one paper sorts none of the other papers into shards)
+        changed = self.dirty | {self._shard(rel) for rel in self.entries.keys() - self.used.keys()}
+        groups: dict[int, dict] = {shard: {} for shard in changed}
+        for rel in self.added:
+            groups[self._shard(rel)][rel] = self.used[rel]
+        for shard in changed & self.loaded.keys():
+            group = groups[shard]
+            group.update((rel, self.used[rel]) for rel in self.loaded[shard] if rel in self.used and rel not in group)
         self.folder.mkdir(parents=True, exist_ok=True)
-        for shard in range(self.SHARDS):
-            group = groups.get(shard, {})
-            if shard not in self.dirty and set(group) == self.loaded.get(shard, set()):
-                continue
+        for shard in sorted(changed):
+            group = groups[shard]
             old = self.texts_files.get(shard)
             if not group:
                 self._file(shard).unlink(missing_ok=True)
