@@ -135,16 +135,21 @@ def build(root: Path) -> dict:
                      "--base-url", BASE_URL])
 
 
+RUN = time.strftime("%m%d%H%M%S")  # this run's mark in the words its edits add
+
+
 def cold(root: Path) -> None:
     for path in (root / "site", root / ".digestgen"):
         shutil.rmtree(path, ignore_errors=True)
 
 
 def edit_one_paper(root: Path, round_: int) -> str:
-    """Change one paper's summary; return a word that only the new text has."""
+    """Change one paper's summary; return a word that only the new text has (new in every run: a
+    corpus kept between runs has the words of the last run's edits, and an edit that put back the
+    words of one indexed before would change nothing in the index, and leave no delta)."""
     papers = sorted((root / "papers").glob("*.yaml"))
     paper = papers[len(papers) // 2]
-    word = f"벤치마크수정{round_}"
+    word = f"벤치마크수정{RUN}{round_}"
     text = paper.read_text(encoding="utf-8")
     marker = "summary:\n  ko: |\n"
     paper.write_text(text.replace(marker, f"{marker}    {word} 문장을 더했습니다.\n\n", 1), encoding="utf-8")
@@ -296,6 +301,7 @@ def bench(n: int, runs: int, workdir: Path, browser_checks: bool, budget: int = 
     compact = payloads(site, QUERIES) if browser_checks else {}
     # incremental builds take seconds on a noisy machine: the median of several, with their range
     noops, edits, word = [], [], ""
+    os.sync()  # the cold builds' gigabytes written out first: an editor's edit does not follow them
     for round_ in range(edits_runs):
         word = edit_one_paper(root, round_)
         edits.append(build(root))
