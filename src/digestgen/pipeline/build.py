@@ -229,7 +229,7 @@ def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, c
         if keys is not None:
             return keys, last.dependencies
     keys = {task: site.task_key(task, tokens.get) for task in tasks}
-    return keys, Dependencies.of(site.digest, keys)
+    return keys, Dependencies.of(site, keys)
 
 
 @dataclass

@@ -36,13 +36,16 @@ class Dependencies:
     users: dict[str, bytes]  # name -> its tasks, packed (an edit unpacks a few of 22,000: see `users_of`)
 
     @classmethod
-    def of(cls, digest: Digest, keys: dict[Task, tuple | None]) -> Dependencies:
+    def of(cls, site: Renderer, keys: dict[Task, tuple | None]) -> Dependencies:
         """The dependencies of a build whose tasks have these `keys` (every one of them)."""
+        digest = site.digest
         names = set(digest.papers) | {iv.issue.slug for iv in digest.issues}
+        # a paper's part of the keys names that paper only, and is one tuple in many keys: not walked
+        parts = {id(part): pid for pid, part in site.paper_parts().items()}
         users: dict[str, list[Task]] = {}
         for task, key in keys.items():
             if key is not None:
-                for name in _named(key, names):
+                for name in _named(key, names, parts):
                     users.setdefault(name, []).append(task)
         return cls(layouts(digest), {name: marshal.dumps(tuple(map(tuple, tasks))) for name, tasks in users.items()})
 
@@ -52,13 +55,18 @@ class Dependencies:
         return [] if packed is None else [Task(*task) for task in marshal.loads(packed)]
 
 
-def _named(key: tuple, names: set[str]) -> set[str]:
-    """The strings of `names` anywhere in a (nested) key."""
+def _named(key: tuple, names: set[str], parts: dict[int, str]) -> set[str]:
+    """The strings of `names` anywhere in a (nested) key; a tuple of `parts` (by identity) names
+    the paper it is the part of."""
     found, todo = set(), [key]
     while todo:
         for item in todo.pop():
             if type(item) is tuple:
-                todo.append(item)
+                pid = parts.get(id(item))
+                if pid is None:
+                    todo.append(item)
+                else:
+                    found.add(pid)
             elif type(item) is str and item in names:
                 found.add(item)
     return found

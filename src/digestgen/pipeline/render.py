@@ -317,6 +317,11 @@ class Renderer:
         key = KINDS[task.kind].key
         return None if key is None else (task.kind, *key(self, task.name, token))
 
+    def paper_parts(self) -> dict[str, tuple]:
+        """{paper id: its part of the task keys computed so far}: the one tuple every key that
+        shows the paper holds, and which names no other paper or issue (see `depends`)."""
+        return self._key_memo
+
     def _paper_key(self, view: PaperView, token) -> tuple:
         found = self._key_memo.get(view.id)
         if found is None:
