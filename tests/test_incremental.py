@@ -252,6 +252,37 @@ def test_an_edit_is_judged_against_the_build_of_the_same_output(tmp_path, monkey
     assert _site(out) == _cold(root, tmp_path, "other-folder") == _site(preview)
 
 
+def test_a_record_read_again_for_its_figure_is_keyed_again(tmp_path):
+    """A record is read again when one of its local figures changed; for a figure outside the
+    watched folders, the input stamps know only those the last build, of any output, used. Here a
+    paper of a draft issue (shown only by a preview built with drafts) has one: the site's build in
+    between leaves it out of that list, and the preview's next build sees only another paper's
+    edit. The record read again is keyed all the same."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 20, start=dt.date(2024, 1, 1))
+    _replace(_issue(root, "2024-01-08"), "---\npapers:", "---\ndraft: true\npapers:")
+    shown = next(pid for pid in ids if f'"{pid}"' in _issue(root, "2024-01-08").read_text(encoding="utf-8"))
+    (root / "img").mkdir()
+    (root / "img" / "d.png").write_bytes(png(10, 20))
+    paper = _paper(root, shown)
+    paper.write_text(paper.read_text(encoding="utf-8") + "figures:\n  - src: img/d.png\n    alt: 그림\n",
+                     encoding="utf-8")
+    settings = config.load(root, {"base_url": BASE_URL})
+    site, preview = root / "site", tmp_path / "preview"
+    build.build(root, site, settings, search=False)
+    build.build(root, preview, settings, drafts=True, search=False)
+    build.build(root, site, settings, search=False)  # lists the figures of its own papers only
+    (root / "img" / "d.png").write_bytes(png(11, 20))
+    _replace(_paper(root, ids[0]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    build.build(root, preview, settings, drafts=True, search=False)
+    copy = tmp_path / "cold-drafts"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".digestgen", "site"))
+    build.build(copy, copy / "preview", settings, drafts=True, search=False)
+    page = (preview / "papers" / shown / "index.html").read_text(encoding="utf-8")
+    assert 'width="11"' in page
+    assert _site(preview) == _site(copy / "preview")
+
+
 def _built_with_manifest(tmp_path):
     """A built repository of 50 papers: (root, ids, out, the build's report, the manifest's folder)."""
     root = tmp_path / "repo"

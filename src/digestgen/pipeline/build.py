@@ -153,14 +153,16 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
 
 
 def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = False,
-         use_cache: bool = False, stamps: dict | None = None, code: str | None = None) -> tuple[Digest, list[SourceError]]:
+         use_cache: bool = False, stamps: dict | None = None, code: str | None = None,
+         records: cache.RecordCache | None = None) -> tuple[Digest, list[SourceError]]:
     """Read and validate everything under `root` into a Digest (raises ContentError).
 
-    With `use_cache`, unchanged records come from `.digestgen/records/` with their rendered
-    Markdown, and the cache is updated afterwards; `stamps` are the files' identities and `code`
-    the `cache.code_stamp`, if taken.
+    With `use_cache` (or the `records` of `record_cache`), unchanged records come from
+    `.digestgen/records/` with their rendered Markdown, and the cache is updated afterwards;
+    `stamps` are the files' identities and `code` the `cache.code_stamp`, if taken.
     """
-    records = record_cache(root, settings, stamps, code) if use_cache else None
+    if records is None and use_cache:
+        records = record_cache(root, settings, stamps, code)
     loaded = content.load(root, settings, strict=strict, cache=records)
     digest = assemble(loaded, drafts=drafts, base_path=settings.base_path)
     if records is not None:  # a paper's entry has its rendered Markdown from when it was read
@@ -192,8 +194,8 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
         return None
     memory = budget.limit(settings)  # before the content takes any
     say("reading papers/ and digests/")
-    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, use_cache=True, stamps=tokens,
-                           code=code)
+    records = record_cache(root, settings, tokens, code)
+    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, records=records)
     cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
     site = renderer(root, settings, digest, cache.compiled_templates(root, code))
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
@@ -207,7 +209,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
     custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
     tasks = site.tasks() + (site.document_tasks() if options.search else [])
-    keys, dependencies = task_keys(site, tasks, tokens, last, custom)
+    keys, dependencies = task_keys(site, tasks, tokens, last, custom, records.added)
     stale = last.stale(keys)
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
@@ -215,17 +217,18 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
                 Manifest(tokens=tokens, dependencies=dependencies), keys, stale, memory)
 
 
-def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool
+def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool, read: set[str]
               ) -> tuple[dict[Task, tuple | None], Dependencies | None]:
     """The dependency keys of the tasks that may have changed since the `last` build (all of them,
-    unless only the texts of some papers and issues changed: see `depends`), and the tasks'
-    dependencies for the next build. Overridden templates may show anything anywhere: then no
-    task has a key, and every one is rendered."""
+    unless only the texts of some papers and issues changed: see `depends`; `read` are the records
+    read from their files, not from the record cache), and the tasks' dependencies for the next
+    build. Overridden templates may show anything anywhere: then no task has a key, and every one
+    is rendered."""
     if custom:
         return dict.fromkeys(tasks), None
     if last.valid:
         changed = {rel for rel, token in tokens.items() ^ last.tokens.items()}
-        keys = depends.quick_keys(site, tasks, tokens.get, changed, last.tasks, last.dependencies)
+        keys = depends.quick_keys(site, tasks, tokens.get, changed, read, last.tasks, last.dependencies)
         if keys is not None:
             return keys, last.dependencies
     keys = {task: site.task_key(task, tokens.get) for task in tasks}
