@@ -263,9 +263,10 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
         plan.next.record(task, plan.keys[task], stored, KINDS[task.kind].document)
         result.new |= files
         result.stored |= stored
+    kept = [task for task in tasks if task not in done]
     for document in (False, True):
-        plan.next.keep(plan.last, [task for task in tasks if task not in done and KINDS[task.kind].document == document],
-                       document, result.stored)
+        plan.next.keep(plan.last, [task for task in kept if KINDS[task.kind].document == document], document,
+                       result.stored)
     return result
 
 

@@ -177,7 +177,6 @@ class RecordCache:
         self.entries: dict[str, tuple] = {}
         self.used: dict[str, tuple] = {}
         self.loaded: dict[int, set[str]] = {}  # shard -> the paths it held
-        self.dirty: set[int] = set()  # shards with a record read again
         self.added: set[str] = set()  # the records read again (`put`)
         self.texts_files: dict[int, str] = {}  # shard -> the file of its papers' long texts
         self.texts: dict[int, dict[str, tuple]] = {}  # shard -> {path: long texts}, once read
@@ -227,7 +226,6 @@ class RecordCache:
     def put(self, rel: str, key: tuple, value: object) -> None:
         self.used[rel] = (key, value)
         self.added.add(rel)
-        self.dirty.add(self._shard(rel))
 
     def long_texts(self, rel: str) -> tuple:
         """A cached paper's (summary, abstract, summary HTML, abstract HTML), read from its shard's
@@ -269,7 +267,7 @@ class RecordCache:
         then a later save removes it."""
         # the shards that changed: those with a record read again, or that lost one (an edit of
         # one paper sorts none of the other papers into shards)
-        changed = self.dirty | {self._shard(rel) for rel in self.entries.keys() - self.used.keys()}
+        changed = {self._shard(rel) for rel in self.added | (self.entries.keys() - self.used.keys())}
         groups: dict[int, dict] = {shard: {} for shard in changed}
         for rel in self.added:
             groups[self._shard(rel)][rel] = self.used[rel]
