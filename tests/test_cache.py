@@ -7,7 +7,7 @@ import datetime as dt
 
 import synth
 from conftest import GOOD_PAPER, run_cli, tree
-from digestgen.pipeline import build, content, digest
+from digestgen.pipeline import build, cache, content, digest
 from digestgen import config
 from digestgen.pipeline.render import renderer
 
@@ -343,8 +343,6 @@ def test_the_record_cache_writes_only_the_shards_whose_records_changed(tmp_path)
     of its shard; the other shards stay as they were written."""
     import pickle
 
-    from digestgen.pipeline import cache
-
     root = tmp_path / "repo"
     ids = synth.generate(root, 60, start=dt.date(2024, 1, 1))
     settings = config.load(root)
@@ -378,3 +376,33 @@ def test_the_record_cache_writes_only_the_shards_whose_records_changed(tmp_path)
     assert loaded.papers[edited].paper.title["ko"].startswith("고친 ")
     again, _ = build.load(root, settings, use_cache=True)  # and read back from the cache
     assert again.papers[edited].paper.title["ko"].startswith("고친 ") and gone not in again.papers
+
+
+def test_the_files_listed_from_the_stamps_are_those_in_the_folder(tmp_path):
+    """A build lists `papers/` and `digests/` from the stamps it took of every input file (not by
+    reading the folders again): the same files, in the same order, with the same warnings, as a
+    listing of the folder finds, whatever else the folders hold."""
+    root = tmp_path / "repo"
+    synth.generate(root, 12, start=dt.date(2024, 1, 1))
+    papers, digests = root / "papers", root / "digests"
+    (papers / "notes.yml").write_text("id: x\n")  # warned about: not read
+    (papers / "draft.md").write_text("# a draft\n")
+    (papers / ".hidden.yaml").write_text("id: hidden\n")  # an editor's hidden file: left alone
+    (papers / "old").mkdir()
+    (papers / "old" / "2401.00001.yaml").write_text("id: '2401.00001'\n")  # in a subfolder: not a paper
+    first = sorted(papers.glob("*.yaml"))[0]
+    (papers / "zz-link.yaml").symlink_to(first)  # a link to a record counts
+    (papers / "broken.yaml").symlink_to(papers / "gone.yaml")  # a broken link does not
+    (papers / "folder.yaml").symlink_to(papers / "old")  # nor a link to a folder
+    (digests / "2024-09-09.markdown").write_text("---\n---\n")
+    (digests / "README.txt").write_text("notes\n")
+    stamps = cache.stamps(root)
+    for folder, suffixes in (("papers", (".yaml",)), ("digests", (".md",))):
+        listed, walked = [], []
+        names = content._names(root, folder, suffixes, listed, stamps)
+        assert names == content._names(root, folder, suffixes, walked)
+        assert [str(e) for e in listed] == [str(e) for e in walked]
+        assert len(names) >= 2 and names == sorted(names)
+    assert "zz-link.yaml" in content._names(root, "papers", (".yaml",), [], stamps)
+    assert not {"broken.yaml", "folder.yaml", ".hidden.yaml"} & set(content._names(root, "papers", (".yaml",), [], stamps))
+    assert content._names(root, "papers", (".yaml",), [], {"digests/x.md": (1, 1)}) == []  # stamps of the other folder only

@@ -131,19 +131,27 @@ def load(root: Path, settings: Settings, strict: bool = False, cache=None) -> Co
     return Content(papers, issues, sorted(found), entries, issue_entries)
 
 
-def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError]) -> list[Path]:
-    return [root / folder / name for name in _names(root, folder, suffixes, errors)]
+def _files(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError], listed=None) -> list[Path]:
+    return [root / folder / name for name in _names(root, folder, suffixes, errors, listed)]
 
 
-def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError]) -> list[str]:
+def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[SourceError],
+           listed: dict | None = None) -> list[str]:
     """The names of the `suffixes` files in `root/folder`, sorted; a warning for each file that
-    looks like one but is not."""
-    base = root / folder
-    if not base.is_dir():
-        return []
+    looks like one but is not. `listed`, if given, are the stamps the build took of every file
+    under the watched folders (`cache.stamps`): the names come from them, without listing the
+    folder again (its 20,000 entries took an edit 0.1 s)."""
+    if listed:
+        prefix = folder + "/"
+        names = [rel[len(prefix):] for rel in listed if rel.startswith(prefix)]
+        names = [name for name in names if "/" not in name and not name.startswith(".")]
+    else:
+        base = root / folder
+        if not base.is_dir():
+            return []
+        with os.scandir(base) as entries:  # is_file() from the directory listing: no stat per file
+            names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.is_file())
     found = []
-    with os.scandir(base) as entries:  # is_file() from the directory listing: no stat per file
-        names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.is_file())
     for name in names:  # strings, not Paths: 10,000 Paths took a no-op-sized edit 0.1 s
         suffix = os.path.splitext(name)[1]
         if suffix in suffixes:
@@ -160,7 +168,7 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     (so that a broken record is not also 'missing' from the issues that list it)."""
     papers: dict[str, Paper] = {}
     entries: dict[str, dict] = {}
-    names = _names(root, PAPERS_DIR, (".yaml",), errors)
+    names = _names(root, PAPERS_DIR, (".yaml",), errors, cache.stamps if cache is not None else None)
     folder = root / PAPERS_DIR
     rels = {name: f"{PAPERS_DIR}/{name}" for name in names}
     keys = {name: cache.key(rels[name]) for name in names} if cache is not None else {}
@@ -332,7 +340,7 @@ def _load_issues(root: Path, settings: Settings, papers: dict[str, Paper], stems
     known_ids = sorted(papers) + stems
     known = set(known_ids)
     issues, entries = [], {}
-    for file in _files(root, DIGESTS_DIR, (".md",), errors):
+    for file in _files(root, DIGESTS_DIR, (".md",), errors, cache.stamps if cache is not None else None):
         rel = f"{DIGESTS_DIR}/{file.name}"
         key = cache.key(rel) if cache is not None else None
         entry = cache.get(rel, key) if cache is not None else None
