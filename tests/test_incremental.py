@@ -451,7 +451,7 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     assert report.search_delta >= 2
     folder = cache.for_output(root, out, "pages")  # the manifest's shards, as the build saved them
     with open(folder / "index.pickle", "rb") as handle:
-        names = pickle.load(handle)[2]
+        names = pickle.load(handle)[3]  # (header, late context, stamp, names, ...)
     cached = {}
     for name in names:
         with open(folder / name, "rb") as handle:
@@ -464,7 +464,10 @@ def test_search_documents_from_the_cache_are_the_current_ones(tmp_path):
     assert cached == expected and len(cached) > 30
 
 
-def test_a_killed_update_or_a_changed_output_means_a_fresh_folder(tmp_path):
+@pytest.mark.parametrize("forked", [False, True])
+def test_a_killed_update_or_a_changed_output_means_a_fresh_folder(tmp_path, monkeypatch, forked):
+    """(`forked`: the output's files are looked up by a process of its own, as for a large site.)"""
+    monkeypatch.setattr(manifest.Present, "FORK", 1 if forked else 10**9)
     root = tmp_path / "repo"
     ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
     out = root / "site"
@@ -477,6 +480,11 @@ def test_a_killed_update_or_a_changed_output_means_a_fresh_folder(tmp_path):
     _replace(_paper(root, ids[3]), "하나 ", "둘 ")
     report = _build(root, out)
     assert report.rendered > 30 and _site(out) == _cold(root, tmp_path, "deleted")
+    _replace(_paper(root, ids[3]), "둘 ", "셋 ")  # all there: only the pages that show the paper
+    report = _build(root, out)
+    assert report.rendered < 30 and _site(out) == _cold(root, tmp_path, "all there")
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)  # no process of the look-up is left behind
 
 
 def test_a_full_disk_during_an_update_leaves_the_site(tmp_path, monkeypatch):

@@ -77,7 +77,7 @@ class Plan:
     settings: Settings
     options: Options
     stamp: str  # the fingerprint of the inputs, written into the output's marker
-    context: tuple  # what every task depends on besides its key
+    context: tuple[tuple, tuple]  # what every task depends on besides its key (see `manifest.read`)
     digest: Digest
     warnings: list[SourceError]
     site: Renderer
@@ -90,7 +90,8 @@ class Plan:
 
 @dataclass
 class Rendered:
-    """The files of some tasks: those rendered by this build, and every one's hash and scan."""
+    """The files of some tasks: those rendered by this build, and every page's hash and scan (the
+    next manifest's own table of them; the search records' hashes are its `documents`)."""
 
     new: dict[str, File] = field(default_factory=dict)
     stored: dict[str, Stored] = field(default_factory=dict)
@@ -193,19 +194,24 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
         return None
     memory = budget.limit(settings)  # before the content takes any
-    say("reading papers/ and digests/")
-    records = record_cache(root, settings, tokens, code)
-    digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, records=records)
-    cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
-    site = renderer(root, settings, digest, cache.compiled_templates(root, code))
+    early = (code, shown, options.drafts, options.strict)  # the context of the manifest, and `late` below
+    found = manifest.read(root, out, previous, early)  # (its files are looked up while the content is read)
+    try:
+        say("reading papers/ and digests/")
+        records = record_cache(root, settings, tokens, code)
+        digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, records=records)
+        cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
+        site = renderer(root, settings, digest, cache.compiled_templates(root, code))
+    finally:
+        if found.present is not None:
+            found.present()  # wait for the look-up whether the build goes on or not
     if not site.document_tasks():  # nothing published yet: no index (the search page says so)
         options.search = False
     # every page's head and footer link the site's feeds, which appear with the first issue: a
     # change of those is a change of context, like the settings
-    context = (code, shown, options.drafts, options.strict, options.search,
-               {rel: token for rel, token in tokens.items() if rel.startswith("templates/")},
-               [path for path, *_ in site.env.globals.get("feeds", [])])
-    last = manifest.load(root, out, context, previous)
+    late = (options.search, {rel: token for rel, token in tokens.items() if rel.startswith("templates/")},
+            [path for path, *_ in site.env.globals.get("feeds", [])])
+    last = manifest.usable(found, late)
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
     custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
     tasks = site.tasks() + (site.document_tasks() if options.search else [])
@@ -213,7 +219,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     stale = last.stale(keys)
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-    return Plan(root, out, settings, options, stamp, context, digest, warnings, site, last,
+    return Plan(root, out, settings, options, stamp, (early, late), digest, warnings, site, last,
                 Manifest(tokens=tokens, dependencies=dependencies), keys, stale, memory)
 
 
@@ -257,16 +263,14 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
     stale = [task for task in tasks if task in plan.stale]
     each = budget.KEPT_STREAMED if sink else budget.KEPT_RECORD if stale and KINDS[stale[0].kind].document else budget.KEPT_PAGE
     done = render_tasks(plan.site, stale, _workers(plan, len(stale), each), each=sink)
-    result = Rendered()
+    result = Rendered(stored=plan.next.pages)
     for task, files in done.items():
-        stored = {path: file.stored for path, file in files.items()}
-        plan.next.record(task, plan.keys[task], stored, KINDS[task.kind].document)
+        plan.next.record(task, plan.keys[task], {path: file.stored for path, file in files.items()},
+                         KINDS[task.kind].document)
         result.new |= files
-        result.stored |= stored
     kept = [task for task in tasks if task not in done]
     for document in (False, True):
-        plan.next.keep(plan.last, [task for task in kept if KINDS[task.kind].document == document], document,
-                       result.stored)
+        plan.next.keep(plan.last, [task for task in kept if KINDS[task.kind].document == document], document)
     return result
 
 
@@ -284,7 +288,7 @@ def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
     """`pages` with more files rendered outside the tasks (assets, feeds, the search page)."""
     new = {path: _file(path, data) for path, data in files.items()}
     plan.next.pages.update((path, file.stored) for path, file in new.items())
-    return Rendered(pages.new | new, pages.stored | {path: file.stored for path, file in new.items()})
+    return Rendered(pages.new | new, plan.next.pages)
 
 
 def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | None:
@@ -299,7 +303,7 @@ def start_index(plan: Plan, documents: Rendered, say) -> search_index.Indexer | 
         return {path: file.data for part in render_tasks(plan.site, tasks, _workers(plan, len(tasks), budget.KEPT_RECORD)).values()
                 for path, file in part.items()}
 
-    indexer = search_index.Indexer(plan.root, plan.out, {path: s.hash for path, s in documents.stored.items()},
+    indexer = search_index.Indexer(plan.root, plan.out, plan.next.documents,
                                    {path: file.data for path, file in documents.new.items()},
                                    render=render_documents, full=plan.options.full_index,
                                    language=plan.settings.language, memory=plan.memory)
