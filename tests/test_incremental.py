@@ -311,6 +311,30 @@ def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
     assert len(os.listdir(folder)) == manifest.SHARDS + 2
 
 
+def test_a_deleted_paper_leaves_the_manifest(tmp_path):
+    """A paper deleted (and dropped from its issue) leaves no task and no file in the manifest as
+    saved, so that the next edit builds on it: only the pages that show the edited paper."""
+    root, ids, out, first, folder = _built_with_manifest(tmp_path)
+    gone = ids[20]
+    issue = next(path for path in (root / "digests").glob("*.md") if f'"{gone}"' in path.read_text(encoding="utf-8"))
+    _replace(issue, f'  - "{gone}"\n', "")
+    _paper(root, gone).unlink()
+    _build(root, out)
+    with open(folder / manifest.INDEX, "rb") as handle:
+        names = pickle.load(handle)[3]
+    tasks, pages = {}, {}
+    for name in names:
+        with open(folder / name, "rb") as handle:
+            part = pickle.load(handle)
+        tasks.update(part[0])
+        pages.update(part[1])
+    assert manifest.Task("paper", gone) not in tasks and not [path for path in pages if gone in path]
+    assert manifest.Task("paper", ids[21]) in tasks and f"papers/{ids[21]}/index.html" in pages
+    _replace(_paper(root, ids[30]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    report = _build(root, out)
+    assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "deleted")
+
+
 def test_a_torn_manifest_shard_is_written_again(tmp_path):
     """A shard file an OS crash left empty under its name is not taken for the shard of that name."""
     root, ids, out, first, folder = _built_with_manifest(tmp_path)

@@ -150,14 +150,16 @@ def _parts(manifest: Manifest, last: Manifest) -> dict[int, tuple[dict, dict, di
     changed: list[dict] = [{}, {}, {}, {}]
     dirty: set[int] = set(range(SHARDS)) if whole else set()
     for at, (table, old) in enumerate(zip(tables, before)):
+        added = 0
         # the keys whose entry is not the one the last manifest had (a loop in C: 44,000 tasks)
         for key in compress(table, map(is_not, map(old.get, table), table.values())):
             value, was = _packed(at, table[key]), old.get(key)
+            added += was is None
             if whole or was != value:
                 changed[at][key] = value
                 dirty.add(_shard(_name(key)))
-        if not whole:
-            dirty.update(_shard(_name(key)) for key in old.keys() - table.keys())  # removed
+        if not whole and len(table) - added < len(old):  # some keys of the last one are gone
+            dirty.update(_shard(_name(key)) for key in old.keys() - table.keys())
     parts: dict[int, tuple[dict, dict, dict, dict]] = {shard: ({}, {}, {}, {}) for shard in dirty}
     if not whole:
         for shard in dirty:  # the entries of a changed shard that stay as they were
