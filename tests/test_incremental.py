@@ -335,6 +335,26 @@ def test_a_deleted_paper_leaves_the_manifest(tmp_path):
     assert report.rendered < 20 and _site(out) == _cold(root, tmp_path, "deleted")
 
 
+def test_a_carried_manifest_gives_a_task_rendered_again_only_its_new_files():
+    """A build with the last build's tasks starts its manifest from the last one (`carry`): a
+    task rendered again replaces its files, and the files made outside the tasks are left for
+    the build to add again."""
+    Stored, Task = manifest.Stored, manifest.Task
+    last = manifest.Manifest(extras=["sitemap.xml"])
+    last.record(Task("paper", "a"), ("k1",), {"papers/a/index.html": Stored("h1"), "papers/a/a.bib": Stored("h2")})
+    last.record(Task("paper", "b"), ("k2",), {"papers/b/index.html": Stored("h3")})
+    last.record(Task("doc-paper", "a"), ("k3",), {"search/a.json": Stored("h4")}, documents=True)
+    last.pages["sitemap.xml"] = Stored("h5")
+    following = manifest.Manifest()
+    following.carry(last)
+    following.record(Task("paper", "a"), ("k1'",), {"papers/a/index.html": Stored("h6")})
+    following.record(Task("doc-paper", "a"), ("k3'",), {"search/a2.json": Stored("h7")}, documents=True)
+    assert following.pages == {"papers/a/index.html": Stored("h6"), "papers/b/index.html": Stored("h3")}
+    assert following.documents == {"search/a2.json": "h7"}
+    assert following.tasks[Task("paper", "b")] is last.tasks[Task("paper", "b")]  # kept as it was
+    assert "papers/a/a.bib" in last.pages and last.tasks[Task("paper", "a")].key == ("k1",)  # the last one untouched
+
+
 def test_a_torn_manifest_shard_is_written_again(tmp_path):
     """A shard file an OS crash left empty under its name is not taken for the shard of that name."""
     root, ids, out, first, folder = _built_with_manifest(tmp_path)

@@ -219,8 +219,11 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     stale = last.stale(keys)
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
-    return Plan(root, out, settings, options, stamp, (early, late), digest, warnings, site, last,
-                Manifest(tokens=tokens, dependencies=dependencies), keys, stale, memory)
+    following = Manifest(tokens=tokens, dependencies=dependencies)
+    if last.valid and len(tasks) == len(last.tasks) and all(map(last.tasks.__contains__, tasks)):
+        following.carry(last)  # the same tasks: the next manifest starts from the last one's
+    return Plan(root, out, settings, options, stamp, (early, late), digest, warnings, site, last, following, keys, stale,
+                memory)
 
 
 def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool, read: set[str]
@@ -268,9 +271,10 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
         plan.next.record(task, plan.keys[task], {path: file.stored for path, file in files.items()},
                          KINDS[task.kind].document)
         result.new |= files
-    kept = [task for task in tasks if task not in done]
-    for document in (False, True):
-        plan.next.keep(plan.last, [task for task in kept if KINDS[task.kind].document == document], document)
+    if not plan.next.carried:  # (else the next manifest has the others already)
+        kept = [task for task in tasks if task not in done]
+        for document in (False, True):
+            plan.next.keep(plan.last, [task for task in kept if KINDS[task.kind].document == document], document)
     return result
 
 
@@ -288,6 +292,7 @@ def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:
     """`pages` with more files rendered outside the tasks (assets, feeds, the search page)."""
     new = {path: _file(path, data) for path, data in files.items()}
     plan.next.pages.update((path, file.stored) for path, file in new.items())
+    plan.next.extras.extend(new)
     return Rendered(pages.new | new, plan.next.pages)
 
 

@@ -4,8 +4,10 @@ The manifest of an output folder (`.digestgen/pages-<folder hash>/`) holds, per 
 dependency key and the paths it produced; per site file, its content hash and link scan; per
 search document, its content hash; and per page, its link-check record. A build `read`s the
 manifest of the folder it writes (ignored unless it matches the folder's marker and, once the
-build knows it, the build's context: `usable`), asks it which tasks are `stale`, records what it rendered with `record`, and `save`s
-the next one. `tests/test_incremental.py` checks that the result equals a cold build.
+build knows it, the build's context: `usable`), asks it which tasks are `stale`, fills in the
+next one (from a copy of the last one's tables when it has the same tasks, `carry`; else with
+the tasks it `keep`s) with what it rendered (`record`), and `save`s it.
+`tests/test_incremental.py` checks that the result equals a cold build.
 
 It is kept in SHARDS files by a hash of each task's name and each file's path, and a small index
 naming them: an edit of a paper's summary changes some twenty entries (its page, its neighbours'
@@ -79,6 +81,8 @@ class Manifest:
     links: dict[str, tuple] = field(default_factory=dict)  # page -> its `links.check_site` record
     shards: dict[int, tuple[str, tuple]] = field(default_factory=dict, repr=False, compare=False)  # as loaded: shard -> (its file, its part)
     tokens: dict[str, tuple[int, int]] = field(default_factory=dict, repr=False)  # the input files' stamps (`cache.stamps`)
+    extras: list[str] = field(default_factory=list, repr=False)  # the site files made outside the tasks (`build.add_files`)
+    carried: bool = field(default=False, repr=False, compare=False)  # started from the last manifest's tables (`carry`)
     dependencies: object = None  # the tasks' `depends.Dependencies` (None: unknown, as with overridden templates)
     dependencies_file: str | None = field(default=None, repr=False, compare=False)  # its file, as loaded
     late: str | None = field(default=None, repr=False, compare=False)  # as read: the late context that made it (`usable`)
@@ -104,8 +108,23 @@ class Manifest:
         table, mine = (last.documents, self.documents) if documents else (last.pages, self.pages)
         mine.update(zip(paths, map(table.__getitem__, paths)))
 
+    def carry(self, last: Manifest) -> None:
+        """Start from the `last` manifest's tasks and files (the same objects, copied in bulk: an
+        edit of a build with the same tasks keeps all but a few, and even `keep` took an edit at
+        20,000 papers 0.15 s), less the files made outside the tasks, which the build adds again.
+        Each task rendered again then replaces its entry and its files (`record`)."""
+        self.tasks, self.pages, self.documents = last.tasks.copy(), last.pages.copy(), last.documents.copy()
+        for path in last.extras:
+            self.pages.pop(path, None)
+        self.carried = True
+
     def record(self, task: Task, key: tuple | None, files: dict[str, Stored], documents: bool = False) -> None:
-        """Remember a task's key and its files."""
+        """Remember a task's key and its files (in place of those it had, if carried over)."""
+        before = self.tasks.get(task) if self.carried else None
+        if before is not None:
+            table = self.documents if documents else self.pages
+            for path in before.paths:
+                table.pop(path, None)
         self.tasks[task] = Entry(key, tuple(files))
         if documents:
             self.documents.update((path, stored.hash) for path, stored in files.items())
@@ -193,7 +212,8 @@ def read(root: Path, out: Path, out_stamp: str | None, early: tuple) -> Manifest
     manifest = Manifest()
     try:
         with open(folder / INDEX, "rb") as handle:
-            header, manifest.late, stamp, names, manifest.tokens, manifest.dependencies_file = unpickle(handle)
+            header, manifest.late, stamp, names, manifest.tokens, manifest.dependencies_file, manifest.extras = \
+                unpickle(handle)
         if header != f"{__version__}|{early!r}" or stamp != out_stamp or len(names) != SHARDS:
             return Manifest()
         for shard, name in enumerate(names):
@@ -306,7 +326,7 @@ def save(root: Path, out: Path, context: tuple[tuple, tuple], out_stamp: str, ma
             atomic.write(folder / dependencies, data)
     early, late = context  # (see `read` and `usable`)
     atomic.write(folder / INDEX, pickle.dumps((f"{__version__}|{early!r}", repr(late), out_stamp, names, manifest.tokens,
-                                               dependencies), protocol=pickle.HIGHEST_PROTOCOL))
+                                               dependencies, manifest.extras), protocol=pickle.HIGHEST_PROTOCOL))
     for old in set(os.listdir(folder)) - set(names) - {INDEX, dependencies}:
         (folder / old).unlink(missing_ok=True)
     for_output(root, out, "pages.pickle").unlink(missing_ok=True)  # the single file of earlier versions
