@@ -153,10 +153,11 @@ def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
             names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.is_file())
     found = []
     for name in names:  # strings, not Paths: 10,000 Paths took a no-op-sized edit 0.1 s
-        suffix = os.path.splitext(name)[1]
-        if suffix in suffixes:
+        if name.endswith(suffixes):  # (a name here never starts with a dot: as its `splitext` says)
             found.append(name)
-        elif suffix in (".yml", ".markdown") or (folder == PAPERS_DIR and suffix == ".md"):
+            continue
+        suffix = os.path.splitext(name)[1]
+        if suffix in (".yml", ".markdown") or (folder == PAPERS_DIR and suffix == ".md"):
             errors.append(SourceError(f"{folder}/{name}", 1, 1,
                                       f"ignored: expected a {' or '.join(suffixes)} file", "warning"))
     return found
