@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 import synth
 from conftest import GOOD_PAPER, run_cli, tree
 from digestgen.pipeline import build, cache, content, digest
@@ -406,3 +408,24 @@ def test_the_files_listed_from_the_stamps_are_those_in_the_folder(tmp_path):
     assert "zz-link.yaml" in content._names(root, "papers", (".yaml",), [], stamps)
     assert not {"broken.yaml", "folder.yaml", ".hidden.yaml"} & set(content._names(root, "papers", (".yaml",), [], stamps))
     assert content._names(root, "papers", (".yaml",), [], {"digests/x.md": (1, 1)}) == []  # stamps of the other folder only
+
+
+def test_a_file_removed_while_the_build_reads_is_a_located_error(tmp_path):
+    """The build lists the records from the stamps it took first: a paper or an issue removed
+    after that (a checkout while `serve` runs) is an error in its file ("build again"), not a
+    crash; the next build, with new stamps, finds it gone."""
+    from digestgen.errors import ContentError
+
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 12, start=dt.date(2024, 1, 1))
+    settings = config.load(root)
+    stamps = cache.stamps(root)
+    (root / "papers" / f"{ids[4]}.yaml").unlink()
+    issue = sorted((root / "digests").glob("*.md"))[-1]
+    issue.unlink()
+    with pytest.raises(ContentError) as raised:
+        content.load(root, settings, cache=build.record_cache(root, settings, stamps))
+    messages = [str(e) for e in raised.value.errors]
+    gone = "the file was moved or deleted while the build read it; build again"
+    assert f"papers/{ids[4]}.yaml:1:1: error: {gone}" in messages
+    assert f"digests/{issue.name}:1:1: error: {gone}" in messages

@@ -11,6 +11,7 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import zlib
 
 import pytest
@@ -529,6 +530,21 @@ def test_a_killed_update_or_a_changed_output_means_a_fresh_folder(tmp_path, monk
     assert report.rendered < 30 and _site(out) == _cold(root, tmp_path, "all there")
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)  # no process of the look-up is left behind
+
+
+def test_the_look_up_of_the_output_answers_when_its_process_cannot_be_waited_for(tmp_path, monkeypatch):
+    """A process started with SIGCHLD ignored has its children reaped for it: the look-up of the
+    output's files then answers in the build's own process."""
+    out = tmp_path / "out"
+    (out / "a").mkdir(parents=True)
+    (out / "a" / "index.html").write_text("x")
+    monkeypatch.setattr(manifest.Present, "FORK", 1)
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert manifest.Present(out, {"a/index.html": None})() is True
+        assert manifest.Present(out, {"a/index.html": None, "b/index.html": None})() is False
+    finally:
+        signal.signal(signal.SIGCHLD, before)
 
 
 def test_a_full_disk_during_an_update_leaves_the_site(tmp_path, monkeypatch):

@@ -90,8 +90,9 @@ class Plan:
 
 @dataclass
 class Rendered:
-    """The files of some tasks: those rendered by this build, and every page's hash and scan (the
-    next manifest's own table of them; the search records' hashes are its `documents`)."""
+    """The files of some tasks: those rendered by this build (`new`), and every page's hash and
+    scan (`stored`: the next manifest's own table of them, filled in as the build goes, and shared
+    by every `Rendered` of the build; the search records' hashes are its `documents`)."""
 
     new: dict[str, File] = field(default_factory=dict)
     stored: dict[str, Stored] = field(default_factory=dict)

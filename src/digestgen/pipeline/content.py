@@ -139,8 +139,9 @@ def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
            listed: dict | None = None) -> list[str]:
     """The names of the `suffixes` files in `root/folder`, sorted; a warning for each file that
     looks like one but is not. `listed`, if given, are the stamps the build took of every file
-    under the watched folders (`cache.stamps`): the names come from them, without listing the
-    folder again (its 20,000 entries took an edit 0.1 s)."""
+    under the watched folders (`cache.stamps`, sorted by path): the names come from them, without
+    listing the folder again (its 20,000 entries took an edit 0.1 s). A file removed after the
+    stamps were taken is then a located error when it is read ("build again")."""
     if listed:
         prefix = folder + "/"
         names = [rel[len(prefix):] for rel in listed if rel.startswith(prefix)]
@@ -153,7 +154,7 @@ def _names(root: Path, folder: str, suffixes: tuple[str, ...], errors: list[Sour
             names = sorted(entry.name for entry in entries if not entry.name.startswith(".") and entry.is_file())
     found = []
     for name in names:  # strings, not Paths: 10,000 Paths took a no-op-sized edit 0.1 s
-        if name.endswith(suffixes):  # (a name here never starts with a dot: as its `splitext` says)
+        if name.endswith(suffixes):  # (as `splitext` would say: no name here starts with a dot)
             found.append(name)
             continue
         suffix = os.path.splitext(name)[1]
@@ -444,7 +445,10 @@ def _drafts_in_published_issues(root: Path, papers: dict[str, Paper], issues: li
             continue
         for index, pid in enumerate(issue.paper_ids):
             if pid in papers and papers[pid].draft:
-                doc, _ = read_front_matter_file(root / issue.source, issue.source)
+                doc, problems = read_front_matter_file(root / issue.source, issue.source)
+                if doc is None:  # the file went since it was read
+                    errors += problems
+                    continue
                 errors.append(doc.meta.error(("papers", index), f"papers[{index}]: paper '{pid}' is a draft; "
                                              "finish it (and delete its `draft: true`) or mark this issue draft"))
     return errors

@@ -3,8 +3,9 @@
 The manifest of an output folder (`.digestgen/pages-<folder hash>/`) holds, per render task, its
 dependency key and the paths it produced; per site file, its content hash and link scan; per
 search document, its content hash; and per page, its link-check record. A build `read`s the
-manifest of the folder it writes (ignored unless it matches the folder's marker and, once the
-build knows it, the build's context: `usable`), asks it which tasks are `stale`, fills in the
+manifest of the folder it writes (ignored unless it matches the folder's marker and the code,
+settings and options of the build; then, once the build knows the rest of its context, unless
+that matches too: `usable`), asks it which tasks are `stale`, fills in the
 next one (from a copy of the last one's tables when it has the same tasks, `carry`; else with
 the tasks it `keep`s) with what it rendered (`record`), and `save`s it.
 `tests/test_incremental.py` checks that the result equals a cold build.
@@ -119,7 +120,8 @@ class Manifest:
         self.carried = True
 
     def record(self, task: Task, key: tuple | None, files: dict[str, Stored], documents: bool = False) -> None:
-        """Remember a task's key and its files (in place of those it had, if carried over)."""
+        """Remember a task's key and its files (in place of those it had, if carried over: a path
+        belongs to one task, so no other task lists the files it no longer makes)."""
         before = self.tasks.get(task) if self.carried else None
         if before is not None:
             table = self.documents if documents else self.pages
@@ -204,8 +206,8 @@ def read(root: Path, out: Path, out_stamp: str | None, early: tuple) -> Manifest
     """The manifest of the build that wrote `out` (whose marker holds `out_stamp`), if it was made
     by the same code with the same settings and options (`early`, the context a build knows
     before it reads the content); else an empty one. Whether the build may use it is for `usable`
-    to say, once the build knows the rest of its context: meanwhile a forked process checks that
-    every file it lists is still in `out` (`Present`)."""
+    to say, once the build knows the rest of its context: meanwhile (in a forked process, when
+    there are many) the files it lists are looked up in `out` (`Present`)."""
     if not out_stamp:
         return Manifest()
     folder = _folder(root, out)
@@ -252,7 +254,7 @@ class Present:
     FORK = 5000  # paths worth a process of their own
 
     def __init__(self, out: Path, paths: Collection[str]):
-        self.pid, self.result = 0, None
+        self.out, self.paths, self.pid, self.result = out, paths, 0, None
         if len(paths) >= self.FORK and hasattr(os, "fork"):
             try:
                 self.pid = os.fork()
@@ -272,13 +274,11 @@ class Present:
         """The answer (waiting for the process, if it is not in yet). A build calls this whether it
         goes on or not, so that no process is left unwaited for."""
         if self.result is None:
-            while True:
-                try:
-                    _, status = os.waitpid(self.pid, 0)
-                    break
-                except InterruptedError:
-                    continue
-            self.result = os.waitstatus_to_exitcode(status) == 0
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.result = os.waitstatus_to_exitcode(status) == 0
+            except ChildProcessError:  # reaped already (this process was started with SIGCHLD ignored)
+                self.result = _all_there(self.out, self.paths)
         return self.result
 
 

@@ -243,11 +243,21 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
     return doc, walker.errors
 
 
+def _bytes_of(file: Path, rel: str) -> tuple[bytes | None, list[SourceError]]:
+    """A source file's bytes; an error, not a crash, when it went after the build listed it (a
+    checkout or a rename while `serve` or `build` runs: the next build finds it gone, or back)."""
+    try:
+        return file.read_bytes(), []
+    except FileNotFoundError:
+        return None, [SourceError(rel, 1, 1, "the file was moved or deleted while the build read it; build again")]
+
+
 def read_yaml_file(file: Path, rel: str) -> tuple[Document, list[SourceError]]:
     """Read and parse a YAML file."""
-    text, errors = decode(file.read_bytes(), rel)
+    raw, errors = _bytes_of(file, rel)
+    text, problems = decode(raw, rel) if raw is not None else (None, [])
     if text is None:
-        return Document(rel, None), errors
+        return Document(rel, None), errors + problems
     return parse_yaml(text, rel)
 
 
@@ -266,9 +276,10 @@ class FrontMatterFile:
 
 def read_front_matter_file(file: Path, rel: str) -> tuple[FrontMatterFile | None, list[SourceError]]:
     """Read a Markdown file that starts with a `---` fenced YAML block."""
-    text, errors = decode(file.read_bytes(), rel)
+    raw, errors = _bytes_of(file, rel)
+    text, problems = decode(raw, rel) if raw is not None else (None, [])
     if text is None:
-        return None, errors
+        return None, errors + problems
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not lines or not _FENCE.match(lines[0]):
         return None, [SourceError(rel, 1, 1, "missing front matter: the file must start with a line '---'")]

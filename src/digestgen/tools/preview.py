@@ -184,6 +184,11 @@ def _rebuild(root: Path, out: Path, state: State, log, first: bool) -> None:
         log(f"digestgen: error: {exc}")
         state.update(False, [str(exc)])
         return
+    except OSError as exc:  # a file the build needed went while it ran, or the disk is full: the next change builds again
+        message = f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+        log(f"digestgen: error: {message}; the preview shows the last good build")
+        state.update(False, [message])
+        return
     errors, warnings, notes = _split(report.warnings)
     for line in errors + warnings + notes:
         log(line)
