@@ -116,7 +116,6 @@ def test_a_render_worker_killed_fails_the_build_instead_of_hanging(tmp_path, mon
     import os
     import signal
 
-    import pytest
     from digestgen.errors import BuildError
 
     root = tmp_path / "gen"
@@ -300,8 +299,6 @@ def test_papers_read_by_worker_processes_are_those_read_here(tmp_path, monkeypat
     """A cold load of 400 papers or more reads them in forked processes, one per core: the same
     records, rendered Markdown and problems (with their files and lines) as one process reads."""
     import os
-
-    import pytest
 
     from digestgen.errors import ContentError
 
