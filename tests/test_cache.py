@@ -389,7 +389,7 @@ def test_the_files_listed_from_the_stamps_are_those_in_the_folder(tmp_path):
     (papers / ".hidden.yaml").write_text("id: hidden\n")  # an editor's hidden file: left alone
     (papers / "old").mkdir()
     (papers / "old" / "2401.00001.yaml").write_text("id: '2401.00001'\n")  # in a subfolder: not a paper
-    first = sorted(papers.glob("*.yaml"))[0]
+    first = min(papers.glob("*.yaml"))
     (papers / "zz-link.yaml").symlink_to(first)  # a link to a record counts
     (papers / "broken.yaml").symlink_to(papers / "gone.yaml")  # a broken link does not
     (papers / "folder.yaml").symlink_to(papers / "old")  # nor a link to a folder
@@ -418,7 +418,7 @@ def test_a_file_removed_while_the_build_reads_is_a_located_error(tmp_path):
     settings = config.load(root)
     stamps = cache.stamps(root)
     (root / "papers" / f"{ids[4]}.yaml").unlink()
-    issue = sorted((root / "digests").glob("*.md"))[-1]
+    issue = max((root / "digests").glob("*.md"))
     issue.unlink()
     with pytest.raises(ContentError) as raised:
         content.load(root, settings, cache=build.record_cache(root, settings, stamps))

@@ -315,7 +315,7 @@ def test_an_edit_writes_only_the_manifest_shards_it_changes(tmp_path):
 def test_a_deleted_paper_leaves_the_manifest(tmp_path):
     """A paper deleted (and dropped from its issue) leaves no task and no file in the manifest as
     saved, so that the next edit builds on it: only the pages that show the edited paper."""
-    root, ids, out, first, folder = _built_with_manifest(tmp_path)
+    root, ids, out, _, folder = _built_with_manifest(tmp_path)
     gone = ids[20]
     issue = next(path for path in (root / "digests").glob("*.md") if f'"{gone}"' in path.read_text(encoding="utf-8"))
     _replace(issue, f'  - "{gone}"\n', "")

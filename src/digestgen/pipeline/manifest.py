@@ -27,11 +27,11 @@ import hashlib
 import os
 import pickle
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import chain, compress
 from operator import attrgetter, is_not
 from pathlib import Path
-from collections.abc import Collection
 from typing import NamedTuple
 
 from digestgen import __version__, atomic
