@@ -353,7 +353,25 @@ def test_a_carried_manifest_gives_a_task_rendered_again_only_its_new_files():
     assert following.pages == {"papers/a/index.html": Stored("h6"), "papers/b/index.html": Stored("h3")}
     assert following.documents == {"search/a2.json": "h7"}
     assert following.tasks[Task("paper", "b")] is last.tasks[Task("paper", "b")]  # kept as it was
-    assert "papers/a/a.bib" in last.pages and last.tasks[Task("paper", "a")].key == ("k1",)  # the last one untouched
+    assert "papers/a/a.bib" in last.pages and last.tasks[Task("paper", "a")].key == manifest.digest(("k1",))  # the last one untouched
+
+
+def test_a_key_digest_follows_the_value_not_the_objects():
+    """The manifest keeps a digest of each task's key: equal keys give the same digest whatever
+    their objects (copies, strings interned or not), and keys that differ in any part, or only in
+    a value's type, give different ones."""
+    kind, name = "".join(["pa", "per"]), "".join(["2507", ".16075"])  # made at run time: not interned
+    key = ("paper", ("2507.16075", (1200, 17)), ((b"\x01", 1), None))
+    same = (kind, (name, (1200, 17)), ((b"\x01", 1), None))
+    assert kind is not key[0] and name is not key[1][0] and manifest.digest(key) == manifest.digest(same)
+    others = [("paper", ("2507.16075", (1200, 18)), ((b"\x01", 1), None)),
+              ("paper", ("2507.16075", (1200, 17)), ((b"\x02", 1), None)),
+              ("paper", ("2507.16075", (1200, 17)), (("\x01", 1), None)),
+              ("paper", ("2507.16075", (1200, 17)), ((b"\x01", True), None)),
+              ("paper", ("2507.16075", (1200, 17)), ((b"\x01", 1),)),
+              ("issue", ("2507.16075", (1200, 17)), ((b"\x01", 1), None))]
+    assert len({manifest.digest(k) for k in [key, *others]}) == len(others) + 1
+    assert manifest.digest(None) is None and manifest.digest(("x", dt.date(2025, 7, 21))) != manifest.digest(("x", "2025-07-21"))
 
 
 def test_a_torn_manifest_shard_is_written_again(tmp_path):
