@@ -1,14 +1,14 @@
 """What the build that wrote an output folder made, so that the next build redoes only what changed.
 
 The manifest of an output folder (`.digestgen/pages-<folder hash>/`) holds, per render task, a
-digest of its dependency key and the paths it produced; per site file, its content hash and link scan; per
-search document, its content hash; and per page, its link-check record. A build `read`s the
-manifest of the folder it writes (ignored unless it matches the folder's marker and the code,
-settings and options of the build; then, once the build knows the rest of its context, unless
-that matches too: `usable`), asks it which tasks are `stale`, fills in the
-next one (from a copy of the last one's tables when it has the same tasks, `carry`; else with
-the tasks it `keep`s) with what it rendered (`record`), and `save`s it.
-`tests/test_incremental.py` checks that the result equals a cold build.
+digest of its dependency key and the paths it produced; per site file, its content hash and
+link scan; per search document, its content hash; and per page, its link-check record. A build
+`read`s the manifest of the folder it writes (ignored unless it matches the folder's marker and
+the code, settings and options of the build; then, once the build knows the rest of its
+context, unless that matches too: `usable`), asks it which tasks are `stale`, fills in the next
+one (from a copy of the last one's tables when it has the same tasks, `carry`; else with the
+tasks it `keep`s) with what it rendered (`record`), and `save`s it. `tests/test_incremental.py`
+checks that the result equals a cold build.
 
 It is kept in SHARDS files by a hash of each task's name and each file's path, and a small index
 naming them: an edit of a paper's summary changes some twenty entries (its page, its neighbours'
