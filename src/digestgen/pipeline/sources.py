@@ -243,21 +243,22 @@ def parse_yaml(text: str, path: str, line_offset: int = 0) -> tuple[Document, li
     return doc, walker.errors
 
 
-def _bytes_of(file: Path, rel: str) -> tuple[bytes | None, list[SourceError]]:
-    """A source file's bytes; an error, not a crash, when it went after the build listed it (a
-    checkout or a rename while `serve` or `build` runs: the next build finds it gone, or back)."""
+def _text_of(file: Path, rel: str) -> tuple[str | None, list[SourceError]]:
+    """A source file's text (`decode`); an error, not a crash, when the file went after the build
+    listed it (a checkout or a rename while `serve` or `build` runs: the next build finds it gone,
+    or back)."""
     try:
-        return file.read_bytes(), []
+        raw = file.read_bytes()
     except FileNotFoundError:
         return None, [SourceError(rel, 1, 1, "the file was moved or deleted while the build read it; build again")]
+    return decode(raw, rel)
 
 
 def read_yaml_file(file: Path, rel: str) -> tuple[Document, list[SourceError]]:
     """Read and parse a YAML file."""
-    raw, errors = _bytes_of(file, rel)
-    text, problems = decode(raw, rel) if raw is not None else (None, [])
+    text, errors = _text_of(file, rel)
     if text is None:
-        return Document(rel, None), errors + problems
+        return Document(rel, None), errors
     return parse_yaml(text, rel)
 
 
@@ -276,10 +277,9 @@ class FrontMatterFile:
 
 def read_front_matter_file(file: Path, rel: str) -> tuple[FrontMatterFile | None, list[SourceError]]:
     """Read a Markdown file that starts with a `---` fenced YAML block."""
-    raw, errors = _bytes_of(file, rel)
-    text, problems = decode(raw, rel) if raw is not None else (None, [])
+    text, errors = _text_of(file, rel)
     if text is None:
-        return None, errors + problems
+        return None, errors
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not lines or not _FENCE.match(lines[0]):
         return None, [SourceError(rel, 1, 1, "missing front matter: the file must start with a line '---'")]
