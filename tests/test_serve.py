@@ -245,7 +245,6 @@ def test_the_watcher_wakes_for_inputs_only(make_repo):
 def test_a_file_error_during_a_rebuild_keeps_the_preview(make_repo, tmp_path, monkeypatch):
     """A rebuild that fails on a file (a paper gone mid-build, a full disk) is reported like a
     content error, and the preview goes on with the last good build."""
-    from digestgen import pipeline
     from digestgen.tools import preview as served
 
     root = make_repo()
@@ -254,7 +253,7 @@ def test_a_file_error_during_a_rebuild_keeps_the_preview(make_repo, tmp_path, mo
     def failing(*args, **kwargs):
         raise FileNotFoundError(2, "No such file or directory", str(root / "papers" / "gone.yaml"))
 
-    monkeypatch.setattr(pipeline, "build", failing)
+    monkeypatch.setattr(served.pipeline, "build", failing)  # (the preview's name for `pipeline.build`, the module)
     served.rebuild(root, tmp_path / "out", state, log=lines.append)
     assert state.errors == [f"No such file or directory: {root / 'papers' / 'gone.yaml'}"]
     assert state.generation == 0 and "the preview shows the last good build" in lines[-1]
