@@ -360,7 +360,7 @@ def test_a_key_digest_follows_the_value_not_the_objects():
     """The manifest keeps a digest of each task's key: equal keys give the same digest whatever
     their objects (copies, strings interned or not), and keys that differ in any part, or only in
     a value's type, give different ones."""
-    kind, name = "".join(["pa", "per"]), "".join(["2507", ".16075"])  # made at run time: not interned
+    kind, name = "".join(["pa", "per"]), "".join(["2507", ".16075"])  # noqa: FLY002 (made at run time: not interned)
     key = ("paper", ("2507.16075", (1200, 17)), ((b"\x01", 1), None))
     same = (kind, (name, (1200, 17)), ((b"\x01", 1), None))
     assert kind is not key[0] and name is not key[1][0] and manifest.digest(key) == manifest.digest(same)
