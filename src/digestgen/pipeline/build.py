@@ -216,29 +216,30 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     # overridden templates may show anything anywhere (a README, as `init` writes, overrides nothing)
     custom = any(rel.startswith("templates/") and not rel.endswith(".md") for rel in tokens)
     tasks = site.tasks() + (site.document_tasks() if options.search else [])
-    keys, dependencies = task_keys(site, tasks, tokens, last, custom, records.added)
+    same = last.valid and len(tasks) == len(last.tasks) and all(map(last.tasks.__contains__, tasks))
+    keys, dependencies = task_keys(site, tasks, tokens, last, custom, records.added, same)
     stale = last.stale(keys)
     say(f"rendering {len(stale):,} of {len(tasks):,} pages and search documents" if last.valid else
         f"rendering {len(digest.papers):,} papers and {len(digest.issues):,} issues")
     following = Manifest(tokens=tokens, dependencies=dependencies)
-    if last.valid and len(tasks) == len(last.tasks) and all(map(last.tasks.__contains__, tasks)):
+    if same:
         following.carry(last)  # the same tasks: the next manifest starts from the last one's
     return Plan(root, out, settings, options, stamp, (early, late), digest, warnings, site, last, following, keys, stale,
                 memory)
 
 
-def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool, read: set[str]
-              ) -> tuple[dict[Task, tuple | None], Dependencies | None]:
+def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool, read: set[str],
+              same: bool) -> tuple[dict[Task, tuple | None], Dependencies | None]:
     """The dependency keys of the tasks that may have changed since the `last` build (all of them,
-    unless only the texts of some papers and issues changed: see `depends`; `read` are the records
-    read from their files, not from the record cache), and the tasks' dependencies for the next
-    build. Overridden templates may show anything anywhere: then no task has a key, and every one
-    is rendered."""
+    unless it had the same tasks, `same`, and only the texts of some papers and issues changed:
+    see `depends`; `read` are the records read from their files, not from the record cache),
+    and the tasks' dependencies for the next build. Overridden templates may show anything
+    anywhere: then no task has a key, and every one is rendered."""
     if custom:
         return dict.fromkeys(tasks), None
     if last.valid:
         changed = {rel for rel, token in tokens.items() ^ last.tokens.items()}
-        keys = depends.quick_keys(site, tasks, tokens.get, changed, read, last.tasks, last.dependencies)
+        keys = depends.quick_keys(site, tasks, tokens.get, changed, read, same, last.dependencies)
         if keys is not None:
             return keys, last.dependencies
     keys = {task: site.task_key(task, tokens.get) for task in tasks}

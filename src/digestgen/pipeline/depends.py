@@ -97,13 +97,14 @@ def _hash(value: tuple) -> bytes:
     return hashlib.blake2b(pickle.dumps(value, protocol=4), digest_size=16).digest()
 
 
-def quick_keys(site: Renderer, tasks: list[Task], token, changed: set[str], read: set[str], last_keys,
+def quick_keys(site: Renderer, tasks: list[Task], token, changed: set[str], read: set[str], same_tasks: bool,
                last: Dependencies | None) -> dict[Task, tuple | None] | None:
-    """The keys of the tasks that may have changed, when the files that `changed` since the last
-    build (whose tasks had `last_keys`) are all papers and issues whose layout is as it was;
-    else None (then every task is keyed). A record `read` again from its file while the file
-    did not change (a local figure of it changed, say) may have changed anywhere: then too."""
-    if last is None or not changed or not read <= changed:
+    """The keys of the tasks that may have changed, when this build has the last build's tasks
+    (`same_tasks`) and the files that `changed` since then are all papers and issues whose layout
+    is as it was; else None (then every task is keyed). A record `read` again from its file while
+    the file did not change (a local figure of it changed, say) may have changed anywhere: then
+    too."""
+    if last is None or not same_tasks or not changed or not read <= changed:
         return None
     digest = site.digest
     papers = {view.paper.source: view for view in digest.papers.values()}
@@ -118,8 +119,6 @@ def quick_keys(site: Renderer, tasks: list[Task], token, changed: set[str], read
             named.update(iv.issue.paper_ids)
         else:
             return None  # a new, removed or unpublished file, another kind of file, or a new layout
-    if len(tasks) != len(last_keys) or not all(task in last_keys for task in tasks):
-        return None
     stale = {task for name in named for task in last.users_of(name)}
     stale.update(task for task in tasks if KINDS[task.kind].key is None)  # always rendered
     return {task: site.task_key(task, token) for task in tasks if task in stale}

@@ -357,9 +357,7 @@ class Renderer:
     def _place(self, view: PaperView, slug: str, token) -> tuple:
         """(the issue's identity, the keys of the papers before and after `view` in it)."""
         iv = self.digest.issues[self._issue_index(slug)]
-        shown = iv.papers
-        at = next(at for at, paper in enumerate(shown) if paper is view)
-        around = (shown[at - 1] if at else None, shown[at + 1] if at + 1 < len(shown) else None)
+        around = self.digest.neighbours(iv, view)  # as the paper's page shows them
         return token(iv.issue.source), *(self._paper_key(n, token) if n else None for n in around)
 
     def _row_keys(self) -> dict[str, bytes]:
