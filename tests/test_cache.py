@@ -3,6 +3,7 @@ parallel rendering gives the same bytes as serial rendering."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -375,6 +376,37 @@ def test_the_record_cache_writes_only_the_shards_whose_records_changed(tmp_path)
     assert loaded.papers[edited].paper.title["ko"].startswith("고친 ")
     again, _ = build.load(root, settings, use_cache=True)  # and read back from the cache
     assert again.papers[edited].paper.title["ko"].startswith("고친 ") and gone not in again.papers
+
+
+def test_a_paper_from_the_record_cache_is_the_paper_read_from_its_file(tmp_path):
+    """Every field of a cached paper and of its view (read from the cache when first used) is what
+    reading its file gives; it pickles as a plain `Paper`."""
+    import pickle
+
+    from digestgen.pipeline.content import CachedPaper, Paper
+    from digestgen.pipeline.digest import CachedView
+
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    (root / "papers" / f"{ids[4]}.yaml").write_text((root / "papers" / f"{ids[4]}.yaml").read_text(
+        encoding="utf-8").replace("summary:\n  ko: |\n", "summary:\n  ko: |\n    [그림](figure.png)과 **굵게**.\n\n"),
+        encoding="utf-8")
+    settings = config.load(root)
+    fresh, _ = build.load(root, settings)
+    build.load(root, settings, use_cache=True)
+    cached, _ = build.load(root, settings, use_cache=True)
+    assert list(cached.papers) == list(fresh.papers) == sorted(ids)
+    assert all(type(view) is CachedView and type(view.paper) is CachedPaper for view in cached.papers.values())
+    for pid, view in cached.papers.items():
+        want = fresh.papers[pid]
+        for field in dataclasses.fields(Paper):
+            assert getattr(view.paper, field.name) == getattr(want.paper, field.name), (pid, field.name)
+        for name in ("summary_html", "abstract_html", "tldr_html", "repos", "written", "issues", "id"):
+            assert getattr(view, name) == getattr(want, name), (pid, name)
+    assert "figure.png" in "".join(cached.papers[ids[4]].written.values())  # a relative link, as written
+    again = pickle.loads(pickle.dumps(cached.papers[ids[5]].paper))
+    assert type(again) is Paper and again == fresh.papers[ids[5]].paper == cached.papers[ids[5]].paper
+    assert cached.papers[ids[5]].paper != cached.papers[ids[6]].paper
 
 
 def test_the_files_listed_from_the_stamps_are_those_in_the_folder(tmp_path):

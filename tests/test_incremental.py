@@ -388,20 +388,25 @@ def test_a_torn_manifest_shard_is_written_again(tmp_path):
     assert _build(root, out).rendered < 20  # and the next build builds on it
 
 
-def test_an_edit_reads_only_the_long_texts_of_the_pages_it_renders(tmp_path, monkeypatch):
-    """A cached paper's summary and abstract stay on disk until a page shows them."""
+def test_an_edit_reads_only_the_fields_of_the_papers_its_pages_show(tmp_path, monkeypatch):
+    """A cached paper's fields other than those that lay out the site (its title, tldr, links,
+    authors; its summary and abstract) stay in the cache until a page shows them."""
     root = tmp_path / "repo"
     ids = synth.generate(root, 250, start=dt.date(2024, 1, 1))  # the oldest week is in no feed
     out = root / "site"
     _build(root, out)
-    read = set()
-    real = cache.RecordCache.long_texts
-    monkeypatch.setattr(cache.RecordCache, "long_texts", lambda self, rel: read.add(rel) or real(self, rel))
+    texts, light, shards = set(), set(), set()
+    real_texts, real_light, real_loads = cache.RecordCache.long_texts, cache.RecordCache.light, cache.pickle.loads
+    monkeypatch.setattr(cache.RecordCache, "long_texts", lambda self, rel: texts.add(rel) or real_texts(self, rel))
+    monkeypatch.setattr(cache.RecordCache, "light", lambda self, rel: light.add(rel) or real_light(self, rel))
+    monkeypatch.setattr(cache.pickle, "loads", lambda data: shards.add(data) or real_loads(data))
     _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
     _build(root, out)
-    assert f"papers/{ids[3]}.yaml" in read  # its neighbour in the issue page
-    assert f"papers/{ids[2]}.yaml" not in read  # read from its file, not from the cache
-    assert 0 < len(read) < 25, sorted(read)  # of 250
+    for read in (texts, light):
+        assert f"papers/{ids[3]}.yaml" in read  # its neighbour in the issue page
+        assert f"papers/{ids[2]}.yaml" not in read  # read from its file, not from the cache
+        assert 0 < len(read) < 25, sorted(read)  # of 250
+    assert 0 < len(shards) <= len(light) + 1  # the light fields of a shard are unpickled once, when first used
     assert _site(out) == _cold(root, tmp_path, "texts")
 
 
@@ -446,7 +451,7 @@ def test_replaced_long_texts_stay_while_another_build_may_read_them(tmp_path, mo
     named = set()
     for shard in records.glob("[0-9][0-9][0-9].pickle"):
         with open(shard, "rb") as handle:
-            named.add(cache.unpickle(handle)[2])
+            named.add(cache.unpickle(handle)[-1])  # (the texts file it names)
     assert {path.name for path in records.glob("*.texts.pickle")} == named - {""}  # the unnamed ones went
     assert _site(out) == _cold(root, tmp_path, "texts")
 

@@ -20,7 +20,7 @@ from digestgen import config
 from digestgen.pipeline import search as search_index
 from digestgen.config import Settings
 from digestgen.pipeline.depends import Dependencies
-from digestgen.pipeline.digest import Digest, assemble
+from digestgen.pipeline.digest import CachedView, Digest, assemble
 from digestgen.errors import ContentError, SourceError
 from digestgen.pipeline.manifest import File, Manifest, Stored, Task
 from digestgen.pipeline.render import KINDS, SEARCH_PAGE, Renderer, renderer, static_files
@@ -282,11 +282,13 @@ def render(plan: Plan, tasks: list[Task], sink=None) -> Rendered:
 
 def _workers(plan: Plan, tasks: int, each: int) -> int:
     """Render workers to fork now for `tasks` tasks: as many as the memory budget leaves room for,
-    beside the `each` bytes per task their results will add here (see `budget`). The long texts
-    of cached papers (`cache.Deferred`) are read first, when workers would share them, so that
-    the budget counts them."""
+    beside the `each` bytes per task their results will add here (see `budget`). The fields of
+    cached papers not read yet (`digest.CachedView`) are read first, when workers would share
+    them, so that the budget counts them."""
     if budget.can_fork(tasks, os.cpu_count() or 1):
-        cache.read_deferred(plan.site.digest.papers.values())
+        for view in plan.site.digest.papers.values():
+            if type(view) is CachedView:
+                view.load()
     return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, tasks * each)
 
 

@@ -4,8 +4,9 @@
   time, the settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
-  its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand. A paper's
-  summary and abstract are kept apart and read when a page shows them (`Deferred`).
+  its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand. Of a
+  paper, only what lays out the site (`CORE`) is read by every build; the rest is read when a
+  page shows the paper (`content.CachedPaper`).
 - The templates' compiled code (`templates-*/`, see `compiled_templates`).
 - The *manifest* (`pages-*/`, one per output folder, in shards; see `manifest`) keeps each render
   task's dependency key and files, and each file's content hash, link scan and link-check result,
@@ -17,7 +18,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import gc
 import hashlib
 import os
@@ -27,7 +27,6 @@ import shutil
 import stat
 import time
 import zlib
-from collections.abc import Mapping
 from pathlib import Path
 
 import digestgen
@@ -157,18 +156,25 @@ def compiled_templates(root: Path, code: str) -> Path | None:
     return folder
 
 
+# The fields of a cached paper that a build reads of every paper: what decides which pages there
+# are and in what order (`content.CachedPaper` reads the others when a page shows the paper).
+CORE = ("id", "source", "draft", "tags", "published", "figures")
+LIGHT = ("title", "links", "tldr", "repos", "authors", "arxiv", "extra")  # and the long texts (below)
+
+
 class RecordCache:
     """Validated records and their rendered Markdown, by file identity, pickled between builds.
 
     Kept in SHARDS files by a hash of the path, so that an edit rewrites two small files rather
-    than every record (143 MB at 10,000 papers). A paper's long texts (its summary and abstract, as
-    written and rendered: nine tenths of those bytes) are kept apart, in a second file per shard,
-    and read only when a page shows them (`Deferred`): an edit loads every record to lay out the
-    site, but renders a few dozen pages.
+    than every record (143 MB at 10,000 papers). An edit loads every record to lay out the site,
+    but renders a few dozen pages; so a shard holds, per paper, only its `CORE` fields as objects,
+    and its other fields (`light`) as one pickle for the whole shard, unpickled the first time a
+    page shows one of its papers; its long texts (summary and abstract, as written and rendered:
+    most of the bytes) are in a second file per shard (`long_texts`), read the same way.
     """
 
     SHARDS = 512
-    FORMAT = "records-3"
+    FORMAT = "records-4"
 
     def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None):
         self.root, self.folder = root, root / CACHE_DIR / "records"
@@ -178,6 +184,7 @@ class RecordCache:
         self.used: dict[str, tuple] = {}
         self.loaded: dict[int, set[str]] = {}  # shard -> the paths it held
         self.added: set[str] = set()  # the records read again (`put`)
+        self.lights: dict[int, bytes | dict] = {}  # shard -> its papers' light fields, pickled until first used
         self.texts_files: dict[int, str] = {}  # shard -> the file of its papers' long texts
         self.texts: dict[int, dict[str, tuple]] = {}  # shard -> {path: long texts}, once read
         self.others: dict[int, str] = {}  # shard -> the texts file a shard of another version names
@@ -190,18 +197,16 @@ class RecordCache:
                 continue
             try:
                 with open(self._file(shard), "rb") as handle:
-                    header, entries, texts = unpickle(handle)
+                    header, entries, light, texts = unpickle(handle)
             except UNREADABLE:
                 continue
             if header != self.header or not isinstance(entries, dict) or (texts and texts not in names):
                 if isinstance(texts, str) and texts in names:
                     self.others[shard] = texts
                 continue  # another version's, or its texts are gone: those records are read again
-            for rel, (_, value) in entries.items():
-                if "paper" in value:
-                    _defer(value, self, rel)
             self.entries.update(entries)
             self.loaded[shard] = set(entries)
+            self.lights[shard] = light
             self.texts_files[shard] = texts
 
     def _file(self, shard: int) -> Path:
@@ -227,6 +232,16 @@ class RecordCache:
         self.used[rel] = (key, value)
         self.added.add(rel)
 
+    def light(self, rel: str) -> tuple:
+        """A cached paper's (values of its `LIGHT` fields, tldr HTML, links as written, `digest.Link`s
+        of its repos), unpickled with its shard's the first time one of them is needed."""
+        shard = self._shard(rel)
+        table = self.lights[shard]
+        if type(table) is bytes:
+            with collector_paused():
+                table = self.lights[shard] = pickle.loads(table)
+        return table[rel]
+
     def long_texts(self, rel: str) -> tuple:
         """A cached paper's (summary, abstract, summary HTML, abstract HTML), read from its shard's
         texts file the first time one of them is needed."""
@@ -251,8 +266,7 @@ class RecordCache:
         """The texts file the shard's file on disk names now (None if unreadable)."""
         try:
             with open(self._file(shard), "rb") as handle:
-                _, _, texts = unpickle(handle)
-            return texts
+                return unpickle(handle)[-1]
         except UNREADABLE:
             return None
 
@@ -282,16 +296,15 @@ class RecordCache:
                 self._file(shard).unlink(missing_ok=True)
                 self.texts_files.pop(shard, None)
             else:
-                entries, texts = {}, {}
+                entries, lights, texts = {}, {}, {}
                 for rel, (key, value) in group.items():
-                    entries[rel] = key, _light(value)
-                    if "paper" in value:
-                        texts[rel] = _long_texts(value)
+                    entries[rel] = key, self._split(rel, value, lights, texts)
                 data = pickle.dumps((self.header, texts), protocol=pickle.HIGHEST_PROTOCOL)
                 name = f"{shard:03d}-{hashlib.sha256(data).hexdigest()[:16]}.texts.pickle" if texts else ""
                 if name and (name != old or shard not in self.texts):  # a file of that name not read whole may be torn
                     atomic.write(self.folder / name, data)
-                atomic.write(self._file(shard), pickle.dumps((self.header, entries, name),
+                light = pickle.dumps(lights, protocol=pickle.HIGHEST_PROTOCOL)
+                atomic.write(self._file(shard), pickle.dumps((self.header, entries, light, name),
                                                              protocol=pickle.HIGHEST_PROTOCOL))
                 self.texts_files[shard] = name
             for left in {old, self.others.pop(shard, None)} - {None, "", self.texts_files.get(shard)}:
@@ -313,65 +326,23 @@ class RecordCache:
                     path.unlink()
 
 
-# the long texts of a paper's cache entry: its record's summary and abstract, and their HTML
-def _long_texts(value: dict) -> tuple:
-    paper, html = value["paper"], value["html"]
-    return dict(paper.summary), dict(paper.abstract), dict(html[1]), dict(html[2])
+    def _split(self, rel: str, value: dict, lights: dict, texts: dict) -> dict:
+        """The entry to keep in a shard for a record's cache entry `value`; a paper's light fields
+        and long texts go into `lights` and `texts`. An entry read from the cache (`"core"`) keeps
+        what it had."""
+        if "core" in value:
+            lights[rel], texts[rel] = self.light(rel), self.long_texts(rel)
+            return {name: value[name] for name in KEPT}
+        if "paper" not in value:  # an issue's
+            return value
+        paper, html = value["paper"], value["html"]
+        lights[rel] = tuple(getattr(paper, name) for name in LIGHT), html[3], html[4], value["repos"]
+        texts[rel] = dict(paper.summary), dict(paper.abstract), dict(html[1]), dict(html[2])
+        return {"core": tuple(getattr(paper, name) for name in CORE), "base": html[0], "problems": value["problems"],
+                "root": value["root"], "figures": value["figures"]}
 
 
-def _light(value: dict) -> dict:
-    """A cache entry without its paper's long texts (see `_long_texts`)."""
-    if "paper" not in value:
-        return value
-    html = value["html"]
-    return value | {"paper": dataclasses.replace(value["paper"], summary={}, abstract={}),
-                    "html": (html[0], {}, {}, *html[3:])}
-
-
-def _defer(value: dict, store: RecordCache, rel: str) -> None:
-    """Put `Deferred` long texts into a light entry just read."""
-    paper = value["paper"].__dict__  # a frozen dataclass, unpickled here (20,000 of them in an edit)
-    paper["summary"], paper["abstract"] = Deferred(store, rel, 0), Deferred(store, rel, 1)
-    html = value["html"]
-    value["html"] = (html[0], Deferred(store, rel, 2), Deferred(store, rel, 3), *html[3:])
-
-
-def read_deferred(views) -> None:
-    """Read the `Deferred` long texts of these papers (their `PaperView`s) now."""
-    for view in views:
-        for texts in (view.paper.summary, view.paper.abstract, view.summary_html, view.abstract_html):
-            if isinstance(texts, Deferred):
-                texts._get()
-
-
-class Deferred(Mapping):
-    """One of a cached paper's long texts ({language: text}), read from the record cache the first
-    time it is used. It pickles as the plain dict."""
-
-    __slots__ = ("_store", "_rel", "_at", "_value")
-
-    def __init__(self, store: RecordCache, rel: str, at: int):
-        self._store, self._rel, self._at, self._value = store, rel, at, None
-
-    def _get(self) -> dict:
-        if self._value is None:
-            self._value = self._store.long_texts(self._rel)[self._at]
-        return self._value
-
-    def __getitem__(self, key):
-        return self._get()[key]
-
-    def __iter__(self):
-        return iter(self._get())
-
-    def __len__(self) -> int:
-        return len(self._get())
-
-    def __repr__(self) -> str:
-        return repr(self._get())
-
-    def __reduce__(self):
-        return dict, (self._get(),)
+KEPT = ("core", "base", "problems", "root", "figures")  # what a shard keeps of a paper's entry as objects
 
 
 @contextlib.contextmanager

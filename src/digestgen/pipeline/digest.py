@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from urllib.parse import urljoin, urlsplit
 
-from digestgen.pipeline.content import Content, Issue, Paper
+from digestgen.pipeline.content import CachedPaper, Content, Issue, Lazy, Paper
 from digestgen.pipeline.korean import arxiv_token, index_tokens
 from digestgen.pipeline.markup import render, render_inline
 
@@ -101,6 +101,45 @@ class PaperView:
         return self.paper.published
 
 
+class CachedView(PaperView):
+    """The `PaperView` of a `CachedPaper`: its rendered texts and repository links are read from
+    the record cache when first used, as its paper's fields are."""
+
+    @classmethod
+    def of(cls, paper: CachedPaper) -> CachedView:
+        view = cls.__new__(cls)
+        view.__dict__.update(paper=paper, issues=[], id=paper.id)
+        return view
+
+    def _fill(self, name: str) -> None:
+        fields_, paper = self.__dict__, self.paper.__dict__
+        store, rel = paper["_store"], paper["_rel"]
+        if name in ("summary_html", "abstract_html"):
+            _, _, fields_["summary_html"], fields_["abstract_html"] = store.long_texts(rel)
+        else:
+            _, fields_["tldr_html"], fields_["written"], repos = store.light(rel)
+            fields_["repos"] = list(repos)
+
+    LAZY = ("summary_html", "abstract_html", "tldr_html", "written", "repos")
+
+    def load(self) -> None:
+        """Read every field now (see `build._workers`)."""
+        for name in self.LAZY:
+            getattr(self, name)
+        self.paper.load()
+
+    def __eq__(self, other):
+        if isinstance(other, PaperView):
+            return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(PaperView))
+        return NotImplemented
+
+    __hash__ = None
+
+
+Lazy.fields(CachedView, CachedView.LAZY)
+CachedView.__name__ = "PaperView"  # as a template's error names it (see `content.CachedPaper`)
+
+
 @dataclass
 class IssueView:
     issue: Issue
@@ -158,6 +197,8 @@ def _view(content: Content, pid: str, base_path: str) -> PaperView:
     see `content._read_paper`, or kept in the record cache) when that has the same base path."""
     paper = content.papers[pid]
     entry = content.entries.get(pid)
+    if type(paper) is CachedPaper and entry["base"] == base_path:
+        return CachedView.of(paper)
     saved = entry.get("html") if entry else None
     if saved and saved[0] == base_path:
         _, summary, abstract, tldr, written = saved
