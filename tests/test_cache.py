@@ -387,13 +387,22 @@ def test_a_paper_from_the_record_cache_is_the_paper_read_from_its_file(tmp_path)
     from digestgen.pipeline.digest import CachedView
 
     root = tmp_path / "repo"
-    ids = synth.generate(root, 30, start=dt.date(2024, 1, 1))
+    ids = synth.generate(root, 100, start=dt.date(2024, 1, 1))  # (two papers share a shard)
     (root / "papers" / f"{ids[4]}.yaml").write_text((root / "papers" / f"{ids[4]}.yaml").read_text(
         encoding="utf-8").replace("summary:\n  ko: |\n", "summary:\n  ko: |\n    [그림](figure.png)과 **굵게**.\n\n"),
         encoding="utf-8")
+    assert {*cache.CORE, *cache.LIGHT, "summary", "abstract"} == {field.name for field in dataclasses.fields(Paper)}
+    assert {"paper", "issues", "id", *CachedView.LAZY} == {field.name for field in dataclasses.fields(digest.PaperView)}
     settings = config.load(root)
-    fresh, _ = build.load(root, settings)
     build.load(root, settings, use_cache=True)
+    # a paper edited: its shard is written again, with the other papers of the shard kept as they were read
+    shards = [_shard_of(root, pid) for pid in ids]
+    edited = next(pid for pid, shard in zip(ids, shards) if shards.count(shard) > 1)
+    kept = next(pid for pid, shard in zip(ids, shards) if shard == _shard_of(root, edited) and pid != edited)
+    record = root / "papers" / f"{edited}.yaml"
+    record.write_text(record.read_text(encoding="utf-8").replace("title:\n  ko: ", "title:\n  ko: 고친 "), encoding="utf-8")
+    build.load(root, settings, use_cache=True)
+    fresh, _ = build.load(root, settings)
     cached, _ = build.load(root, settings, use_cache=True)
     assert list(cached.papers) == list(fresh.papers) == sorted(ids)
     assert all(type(view) is CachedView and type(view.paper) is CachedPaper for view in cached.papers.values())
@@ -404,9 +413,18 @@ def test_a_paper_from_the_record_cache_is_the_paper_read_from_its_file(tmp_path)
         for name in ("summary_html", "abstract_html", "tldr_html", "repos", "written", "issues", "id"):
             assert getattr(view, name) == getattr(want, name), (pid, name)
     assert "figure.png" in "".join(cached.papers[ids[4]].written.values())  # a relative link, as written
+    assert cached.papers[edited].paper.title["ko"].startswith("고친 ") and kept in cached.papers
     again = pickle.loads(pickle.dumps(cached.papers[ids[5]].paper))
     assert type(again) is Paper and again == fresh.papers[ids[5]].paper == cached.papers[ids[5]].paper
     assert cached.papers[ids[5]].paper != cached.papers[ids[6]].paper
+    unread = build.load(root, settings, use_cache=True)[0].papers[ids[4]]
+    assert "title" not in unread.paper.__dict__ and "summary_html" not in unread.__dict__
+    view = pickle.loads(pickle.dumps(unread))  # a view not read yet pickles as a plain one, read whole
+    assert type(view) is digest.PaperView and type(view.paper) is Paper and view == fresh.papers[ids[4]]
+
+
+def _shard_of(root, pid: str) -> int:
+    return cache.RecordCache(root, None)._shard(f"papers/{pid}.yaml")
 
 
 def test_the_files_listed_from_the_stamps_are_those_in_the_folder(tmp_path):

@@ -395,18 +395,21 @@ def test_an_edit_reads_only_the_fields_of_the_papers_its_pages_show(tmp_path, mo
     ids = synth.generate(root, 250, start=dt.date(2024, 1, 1))  # the oldest week is in no feed
     out = root / "site"
     _build(root, out)
-    texts, light, shards = set(), set(), set()
+    blobs = {cache.unpickle(open(shard, "rb"))[2] for shard in (root / cache.CACHE_DIR / "records").glob("[0-9]*[0-9].pickle")}
+    texts, light, loads = set(), set(), []
     real_texts, real_light, real_loads = cache.RecordCache.long_texts, cache.RecordCache.light, cache.pickle.loads
     monkeypatch.setattr(cache.RecordCache, "long_texts", lambda self, rel: texts.add(rel) or real_texts(self, rel))
     monkeypatch.setattr(cache.RecordCache, "light", lambda self, rel: light.add(rel) or real_light(self, rel))
-    monkeypatch.setattr(cache.pickle, "loads", lambda data: shards.add(data) or real_loads(data))
+    monkeypatch.setattr(cache.pickle, "loads", lambda data: loads.append(data) or real_loads(data))
     _replace(_paper(root, ids[2]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
     _build(root, out)
     for read in (texts, light):
         assert f"papers/{ids[3]}.yaml" in read  # its neighbour in the issue page
         assert f"papers/{ids[2]}.yaml" not in read  # read from its file, not from the cache
         assert 0 < len(read) < 25, sorted(read)  # of 250
-    assert 0 < len(shards) <= len(light) + 1  # the light fields of a shard are unpickled once, when first used
+    unpickled = [data for data in loads if data in blobs]  # the shards' light fields
+    assert len(unpickled) == len(set(unpickled))  # each shard's once, when first used
+    assert 0 < len(unpickled) <= len({cache.RecordCache(root, None)._shard(rel) for rel in light})
     assert _site(out) == _cold(root, tmp_path, "texts")
 
 
@@ -430,6 +433,28 @@ def test_lost_or_damaged_long_texts_are_read_again(tmp_path):
         _build(root, out)
     _build(root, out)
     assert _site(out) == _cold(root, tmp_path, "torn")
+
+
+def test_the_texts_an_earlier_version_names_stay_while_it_may_read_them(tmp_path):
+    """A shard written by an earlier version (another header, and the layout of `records-3`,
+    without light fields) is read again, but the texts file it names stays: a `serve` of that
+    version may still be running."""
+    root, ids, out, first, _ = _built_with_manifest(tmp_path)
+    records = root / cache.CACHE_DIR / "records"
+    rel = f"papers/{ids[2]}.yaml"
+    shard = records / f"{zlib.crc32(rel.encode()) % cache.RecordCache.SHARDS:03d}.pickle"
+    header, entries, _, texts = pickle.loads(shard.read_bytes())
+    earlier = f"{shard.stem}-0123456789abcdef.texts.pickle"  # the texts file that version wrote
+    shutil.copyfile(records / texts, records / earlier)
+    shard.write_bytes(pickle.dumps(("records-3|0.0.9|earlier", entries, earlier)))
+    os.utime(records / earlier, (0, 0))  # named by no shard of this version for long past `GRACE`
+    settings = config.load(root, {"base_url": BASE_URL})
+    loaded = build.record_cache(root, settings, cache.stamps(root))
+    assert rel not in loaded.entries  # read again from its file
+    _replace(_paper(root, ids[40]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    _build(root, out)
+    assert (records / earlier).exists()
+    assert _site(out) == _cold(root, tmp_path, "earlier")
 
 
 def test_replaced_long_texts_stay_while_another_build_may_read_them(tmp_path, monkeypatch):

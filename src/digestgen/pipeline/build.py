@@ -285,11 +285,14 @@ def _workers(plan: Plan, tasks: int, each: int) -> int:
     beside the `each` bytes per task their results will add here (see `budget`). The fields of
     cached papers not read yet (`digest.CachedView`) are read first, when workers would share
     them, so that the budget counts them."""
-    if budget.can_fork(tasks, os.cpu_count() or 1):
+    cpus = os.cpu_count() or 1
+    workers = budget.render_workers(plan.memory, budget.resident(), cpus, tasks * each)
+    if workers > 1 and budget.can_fork(tasks, cpus):  # (not when the budget leaves room for none)
         for view in plan.site.digest.papers.values():
             if type(view) is CachedView:
                 view.load()
-    return budget.render_workers(plan.memory, budget.resident(), os.cpu_count() or 1, tasks * each)
+        workers = budget.render_workers(plan.memory, budget.resident(), cpus, tasks * each)
+    return workers
 
 
 def add_files(plan: Plan, pages: Rendered, files: dict[str, bytes]) -> Rendered:

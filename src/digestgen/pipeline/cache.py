@@ -197,16 +197,16 @@ class RecordCache:
                 continue
             try:
                 with open(self._file(shard), "rb") as handle:
-                    header, entries, light, texts = unpickle(handle)
+                    header, entries, *light, texts = unpickle(handle)  # (an earlier layout had no `light`)
             except UNREADABLE:
                 continue
-            if header != self.header or not isinstance(entries, dict) or (texts and texts not in names):
+            if header != self.header or not isinstance(entries, dict) or len(light) != 1 or (texts and texts not in names):
                 if isinstance(texts, str) and texts in names:
                     self.others[shard] = texts
                 continue  # another version's, or its texts are gone: those records are read again
             self.entries.update(entries)
             self.loaded[shard] = set(entries)
-            self.lights[shard] = light
+            self.lights[shard] = light[0]
             self.texts_files[shard] = texts
 
     def _file(self, shard: int) -> Path:

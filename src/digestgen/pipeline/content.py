@@ -85,7 +85,7 @@ class CachedPaper(Paper):
     def of(cls, store, rel: str, core: tuple) -> CachedPaper:
         paper = cls.__new__(cls)
         fields_ = paper.__dict__
-        fields_.update(zip(caches.CORE, core))
+        fields_.update(zip(caches.CORE, core, strict=True))
         fields_["_store"], fields_["_rel"] = store, rel
         return paper
 
@@ -94,7 +94,7 @@ class CachedPaper(Paper):
         if name in ("summary", "abstract"):
             fields_["summary"], fields_["abstract"], *_ = fields_["_store"].long_texts(fields_["_rel"])
         else:
-            fields_.update(zip(caches.LIGHT, fields_["_store"].light(fields_["_rel"])[0]))
+            fields_.update(zip(caches.LIGHT, fields_["_store"].light(fields_["_rel"])[0], strict=True))
 
     LAZY = (*caches.LIGHT, "summary", "abstract")
 
@@ -110,9 +110,9 @@ class CachedPaper(Paper):
     def _values(self) -> tuple:
         return tuple(getattr(self, f.name) for f in dataclasses.fields(Paper))
 
-    def __eq__(self, other):
+    def __eq__(self, other):  # as a `Paper`'s: field by field, the id first (reading no more than it takes)
         if isinstance(other, Paper):
-            return self.plain() == (other.plain() if isinstance(other, CachedPaper) else other)
+            return all(getattr(self, f.name) == getattr(other, f.name) for f in dataclasses.fields(Paper))
         return NotImplemented
 
     __hash__ = Paper.__hash__

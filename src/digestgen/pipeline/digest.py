@@ -135,6 +135,9 @@ class CachedView(PaperView):
 
     __hash__ = None
 
+    def __reduce__(self):  # as a `PaperView`, every field read
+        return PaperView, tuple(getattr(self, f.name) for f in fields(PaperView) if f.init)
+
 
 Lazy.fields(CachedView, CachedView.LAZY)
 CachedView.__name__ = "PaperView"  # as a template's error names it (see `content.CachedPaper`)
