@@ -395,7 +395,7 @@ def test_an_edit_reads_only_the_fields_of_the_papers_its_pages_show(tmp_path, mo
     ids = synth.generate(root, 250, start=dt.date(2024, 1, 1))  # the oldest week is in no feed
     out = root / "site"
     _build(root, out)
-    blobs = {cache.unpickle(open(shard, "rb"))[2] for shard in (root / cache.CACHE_DIR / "records").glob("[0-9]*[0-9].pickle")}
+    blobs = {pickle.loads(shard.read_bytes())[2] for shard in (root / cache.CACHE_DIR / "records").glob("[0-9]*[0-9].pickle")}
     texts, light, loads = set(), set(), []
     real_texts, real_light, real_loads = cache.RecordCache.long_texts, cache.RecordCache.light, cache.pickle.loads
     monkeypatch.setattr(cache.RecordCache, "long_texts", lambda self, rel: texts.add(rel) or real_texts(self, rel))
@@ -439,11 +439,11 @@ def test_the_texts_an_earlier_version_names_stay_while_it_may_read_them(tmp_path
     """A shard written by an earlier version (another header, and the layout of `records-3`,
     without light fields) is read again, but the texts file it names stays: a `serve` of that
     version may still be running."""
-    root, ids, out, first, _ = _built_with_manifest(tmp_path)
+    root, ids, out, _, _ = _built_with_manifest(tmp_path)
     records = root / cache.CACHE_DIR / "records"
     rel = f"papers/{ids[2]}.yaml"
     shard = records / f"{zlib.crc32(rel.encode()) % cache.RecordCache.SHARDS:03d}.pickle"
-    header, entries, _, texts = pickle.loads(shard.read_bytes())
+    _, entries, _, texts = pickle.loads(shard.read_bytes())
     earlier = f"{shard.stem}-0123456789abcdef.texts.pickle"  # the texts file that version wrote
     shutil.copyfile(records / texts, records / earlier)
     shard.write_bytes(pickle.dumps(("records-3|0.0.9|earlier", entries, earlier)))
