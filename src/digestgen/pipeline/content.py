@@ -103,10 +103,6 @@ class CachedPaper(Paper):
         for name in self.LAZY:
             getattr(self, name)
 
-    def plain(self) -> Paper:
-        """The same paper as a `Paper` (every field read)."""
-        return Paper(*self._values())
-
     def _values(self) -> tuple:
         return tuple(getattr(self, f.name) for f in dataclasses.fields(Paper))
 
