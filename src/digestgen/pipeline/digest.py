@@ -133,8 +133,6 @@ class CachedView(PaperView):
             return all(getattr(self, f.name) == getattr(other, f.name) for f in fields(PaperView))
         return NotImplemented
 
-    __hash__ = None
-
     def __reduce__(self):  # as a `PaperView`, every field read
         return PaperView, tuple(getattr(self, f.name) for f in fields(PaperView) if f.init)
 
