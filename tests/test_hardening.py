@@ -193,7 +193,8 @@ def test_killed_builds_leave_the_previous_site(tmp_path):
     out = tmp_path / "site"
     assert run_cli("build", "--root", str(root), "--out", str(out)).returncode == 0
     before = tree(out)
-    (root / "papers" / sorted(p.name for p in (root / "papers").iterdir())[0]).touch()
+    with open(root / "papers" / sorted(p.name for p in (root / "papers").iterdir())[0], "a") as paper:
+        paper.write("# a comment: new bytes, so the next build is not a no-op\n")
     for delay in (0.3, 0.8, 1.5, 2.5, 4.0):
         process = subprocess.Popen([sys.executable, "-m", "digestgen", "build", "--root", str(root), "--out", str(out)],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

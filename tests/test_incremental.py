@@ -20,6 +20,7 @@ import synth
 from conftest import tree
 from digestgen.pipeline import build, cache, manifest, output
 from digestgen import config
+from digestgen.pipeline.digest import CachedView
 from digestgen.pipeline.render import renderer
 
 BASE_URL = "https://example.org/d/"
@@ -638,3 +639,102 @@ def test_kept_pages_are_link_checked_again_when_their_targets_change(tmp_path):
     assert [(w.path, w.message) for w in report.warnings] == [
         (f"papers/{ids[3]}.yaml", f"broken link ../{ids[25]}/ (no such page)")]
     assert page.stat().st_ino == inode  # found by checking the kept page again, not by rendering it
+
+
+def _fresh_checkout(root, copy, when):
+    """A copy of `root` as a fresh checkout with the last build's caches restored (as CI restores
+    `.digestgen/` and `site/`): the same bytes, but every file with a new mtime."""
+    shutil.copytree(root, copy, copy_function=shutil.copyfile)
+    for path in copy.rglob("*"):
+        if path.is_file():
+            os.utime(path, (when, when))
+
+
+def test_a_fresh_checkout_with_the_last_builds_caches_builds_like_the_repository(tmp_path):
+    """CI builds each push in a fresh checkout, where every file has a new mtime; with the last
+    run's `.digestgen/` and `site/` restored, it builds like the editor's own repository: nothing
+    when nothing changed, and an edit renders, writes and indexes what it does there, to the same
+    bytes. A paper with local figures (in figures/ and elsewhere) is not read again either."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 40, start=dt.date(2024, 1, 1))
+    (root / "figures").mkdir()
+    (root / "img").mkdir()
+    (root / "figures" / "a.png").write_bytes(png(10, 20))
+    (root / "img" / "b.png").write_bytes(png(30, 40))
+    _replace(_paper(root, ids[5]), "summary:\n", "figures:\n  - src: figures/a.png\n    alt: 그림\n"
+                                   "  - src: img/b.png\n    alt: 다른 그림\nsummary:\n")
+    _build(root, root / "site", search=True)
+    _build(root, root / "site", search=True)  # (the first learns of the figure outside figures/)
+    copy = tmp_path / "checkout"
+    _fresh_checkout(root, copy, (root / "papers").stat().st_mtime + 3600)
+    assert cache.stamps(copy)["papers/" + f"{ids[5]}.yaml"] != cache.stamps(root)["papers/" + f"{ids[5]}.yaml"]
+    assert _build(copy, copy / "site", search=True).up_to_date
+    plans = [build.make_plan(repository, repository / "site", config.load(repository, {"base_url": BASE_URL}),
+                             build.Options(force=True), lambda text: None) for repository in (root, copy)]
+    assert len(plans[1].stale) == len(plans[0].stale) < 2  # no more is rendered again than there (the tag index),
+    read = [view for view in plans[1].site.digest.papers.values() if type(view) is not CachedView]
+    assert read == []  # and no record is read again: each comes from the record cache
+    for repository in (root, copy):
+        _replace(_paper(repository, ids[5]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    edited, checked = _build(root, root / "site", search=True), _build(copy, copy / "site", search=True)
+    assert checked.rendered == edited.rendered < 15 and checked.written == edited.written
+    assert checked.search_reused and checked.search_delta == edited.search_delta == 1
+    assert _site(copy / "site") == _site(root / "site")
+
+
+def test_a_file_saved_with_the_same_bytes_keeps_its_stamp_and_a_changed_one_never_gets_it_back(tmp_path):
+    """`cache.Identities`: a new mtime with the same bytes keeps the settled stamp; new bytes get
+    the new stamp; and a file that changes between the build's hash of it and the end of the build
+    (what it hashed may not be what it read) is forgotten, so that its old stamp, which the caches
+    tie to the old bytes, never comes back for other bytes, even the old ones written again."""
+    root = tmp_path
+    paper = root / "papers" / "a.yaml"
+    paper.parent.mkdir()
+    paper.write_bytes(b"title: one\n")
+    first = cache.Identities(root, cache.stamps(root))
+    first.save()
+    os.utime(paper, ns=(paper.stat().st_mtime_ns + 10**9,) * 2)
+    again = cache.Identities(root, cache.stamps(root))
+    assert again.tokens == first.tokens and again.hashed  # read, and found the same
+    again.save()
+    quiet = cache.Identities(root, cache.stamps(root))
+    assert quiet.tokens == first.tokens and not quiet.hashed  # the new mtime is known now: not read
+    paper.write_bytes(b"title: two\n")  # the same size, other bytes
+    os.utime(paper, ns=(paper.stat().st_mtime_ns + 2 * 10**9,) * 2)
+    changed = cache.Identities(root, cache.stamps(root))
+    assert changed.tokens["papers/a.yaml"] == cache.stamp(paper) != first.tokens["papers/a.yaml"]
+    changed.save()
+    now = paper.stat().st_mtime_ns
+    paper.write_bytes(b"title: one\n")  # the first bytes again: a new stamp, not the old one (not kept)
+    os.utime(paper, ns=(now + 10**9,) * 2)
+    back = cache.Identities(root, cache.stamps(root))
+    assert back.tokens["papers/a.yaml"] == cache.stamp(paper) != first.tokens["papers/a.yaml"]
+    back.save()
+    os.utime(paper, ns=(now + 2 * 10**9,) * 2)  # saved again with the same bytes
+    during = cache.Identities(root, cache.stamps(root))
+    assert during.tokens == back.tokens and during.hashed
+    paper.write_bytes(b"title: six\n")  # ... and it changes while that build runs
+    os.utime(paper, ns=(now + 3 * 10**9,) * 2)
+    during.save()
+    paper.write_bytes(b"title: one\n")  # the bytes that build hashed, written again
+    os.utime(paper, ns=(now + 4 * 10**9,) * 2)
+    after = cache.Identities(root, cache.stamps(root))
+    assert after.tokens["papers/a.yaml"] == cache.stamp(paper) != back.tokens["papers/a.yaml"]
+
+
+def test_the_code_stamp_follows_the_code_not_its_mtimes(tmp_path):
+    """A fresh install of the same code (CI installs on every run) keeps the code stamp, so the
+    caches stay; a change of one byte of code or theme changes it."""
+    package = tmp_path / "package"
+    (package / "theme" / "templates").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "theme" / "templates" / "page.html").write_text("<p>{{ x }}</p>\n")
+    stamp = cache.code_stamp(package)
+    for path in (package / "a.py", package / "theme" / "templates" / "page.html"):
+        os.utime(path, (1, 1))
+    assert cache.code_stamp(package) == stamp
+    (package / "a.py").write_text("x = 2\n")
+    assert cache.code_stamp(package) != stamp
+    (package / "a.py").write_text("x = 1\n")
+    (package / "theme" / "templates" / "page.html").write_text("<p>{{ y }}</p>\n")
+    assert cache.code_stamp(package) != stamp

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 import subprocess
 import sys
@@ -122,6 +123,10 @@ def test_the_scaffold_publishes_with_its_own_workflow(tmp_path):
     assert not any("pytest" in r or "test" in r.split() for r in runs)  # no test suite of digestgen's
     uses = [step.get("uses", "") for step in steps]
     assert uses[0].startswith("actions/checkout@") and any(u.startswith("actions/configure-pages@") for u in uses)
+    restore = next(at for at, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache@"))
+    assert restore < runs.index(build)  # the last run's caches and site, restored before the build,
+    assert steps[restore]["with"]["path"].split() == [".digestgen", "site"]  # kept per branch, by run:
+    assert "github.ref" in steps[restore]["with"]["key"] and "github.run_id" in steps[restore]["with"]["key"]
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "site"
     deploy = flow["jobs"]["deploy"]
@@ -131,16 +136,30 @@ def test_the_scaffold_publishes_with_its_own_workflow(tmp_path):
     write(folder, {"papers/p.yaml": "title: {ko: 논문}\nsummary: {ko: 소개}\nlinks: {paper: 'https://arxiv.org/abs/2507.16075'}\n",
                    "digests/2025-07-21.md": "---\npapers: [p]\n---\n이번 주 소개.\n"})
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    for step in steps:
-        command = step.get("run")
-        if not command or "pip install" in command:
-            continue
-        command = re.sub(r"\$\{\{[^}]*\|\| '([^']*)' \}\}", r"\1", command)  # the expression's fallback
-        assert "${{" not in command
-        done = subprocess.run(command, shell=True, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
-        assert done.returncode == 0, (command, done.stderr)
+
+    def run_steps(folder: Path) -> str:
+        """The workflow's commands, as the runner would run them; what its build said."""
+        said = ""
+        for step in steps:
+            command = step.get("run")
+            if not command or "pip install" in command:
+                continue
+            command = re.sub(r"\$\{\{[^}]*\|\| '([^']*)' \}\}", r"\1", command)  # the expression's fallback
+            assert "${{" not in command
+            done = subprocess.run(command, shell=True, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+            assert done.returncode == 0, (command, done.stderr)
+            said += done.stdout + done.stderr
+        return said
+
+    assert "is up to date" not in run_steps(folder)
     assert (folder / "site/issues/2025-07-21/index.html").exists() and (folder / "site/pagefind/pagefind.js").exists()
     assert (folder / "site/feed.xml").exists()  # the workflow's absolute base URL turns feeds on
+    # the next run: a fresh checkout (every file new, mtimes too) with the cache step's folders restored
+    later = tmp_path / "later"
+    shutil.copytree(folder, later, copy_function=shutil.copyfile)
+    for path in later.rglob("*"):
+        os.utime(path, (path.stat().st_mtime + 60,) * 2)
+    assert "is up to date" in run_steps(later)
 
 
 def test_schema_goes_where_git_keeps_it(make_repo):

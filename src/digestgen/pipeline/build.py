@@ -86,6 +86,7 @@ class Plan:
     keys: dict[Task, tuple | None]
     stale: set[Task]
     memory: int  # bytes the build may use (see `budget`)
+    identities: cache.Identities  # the input files' settled stamps, saved once the build has read them
 
 
 @dataclass
@@ -139,6 +140,7 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 written = apply_to_output(plan, pages, change, indexer, say)
             if indexer is not None:
                 indexer.commit()
+            plan.identities.save()
             manifest.save(root, out, plan.context, plan.stamp, plan.next, plan.last)
         finally:
             if indexer is not None:
@@ -187,12 +189,15 @@ def record_cache(root: Path, settings: Settings, stamps: dict | None = None, cod
 
 def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) -> Plan | None:
     """Load the content and decide what to render; None when `out` is already up to date."""
-    tokens = cache.stamps(root) | cache.figure_stamps(root)  # every input file's size and mtime
+    # every input file's size and mtime, settled: a file rewritten with the same bytes keeps its stamp
+    identities = cache.Identities(root, cache.stamps(root) | cache.figure_stamps(root))
+    tokens = identities.tokens
     code = cache.code_stamp()
     shown = dataclasses.replace(settings, memory=0)  # the memory budget changes how, not what, is built
     stamp = cache.fingerprint(root, shown, options.drafts, options.strict, options.search, code, found=tokens)
     previous = output.written_by(out)
     if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
+        identities.save()
         return None
     memory = budget.limit(settings)  # before the content takes any
     early = (code, shown, options.drafts, options.strict)  # the context of the manifest, and `late` below
@@ -225,7 +230,7 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     if same:
         following.carry(last)  # the same tasks: the next manifest starts from the last one's
     return Plan(root, out, settings, options, stamp, (early, late), digest, warnings, site, last, following, keys, stale,
-                memory)
+                memory, identities)
 
 
 def task_keys(site: Renderer, tasks: list[Task], tokens: dict, last: Manifest, custom: bool, read: set[str],

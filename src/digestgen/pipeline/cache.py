@@ -1,7 +1,11 @@
-"""Build caches, all inside `ROOT/.digestgen/` (a fresh copy of a repository builds cold).
+"""Build caches, all inside `ROOT/.digestgen/` (a fresh copy of a repository builds cold, unless
+the caches and the output are copied with it: see `Identities`).
 
-- The *fingerprint* of a build is a hash of every input file's path, size and modification
-  time, the settings, the options and digestgen's version. The output folder's marker file
+- The *identities* (`Identities`): every input file's stamp (size and modification time) is
+  settled on its bytes, so that a file rewritten with the same bytes (a fresh checkout) keeps
+  the stamp the caches below know it by.
+- The *fingerprint* of a build is a hash of every input file's path and settled stamp, the
+  settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
 - The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand. Of a
@@ -126,15 +130,99 @@ def fingerprint(root: Path, *options: object, found: dict[str, tuple[int, int]] 
     return digest.hexdigest()
 
 
-def code_stamp() -> str:
-    """A hash of digestgen's own files (code and theme), so that a changed installation
-    (an editable install being worked on, say) never reuses pages rendered by the old one."""
-    package = Path(digestgen.__file__).parent
+def code_stamp(package: Path | None = None) -> str:
+    """A hash of digestgen's own files (code and theme; `package`: another folder, for tests), so
+    that a changed installation (an editable install being worked on, say) never reuses pages
+    rendered by the old one. Of their bytes, not their times: a fresh `pip install` of the same
+    code (as CI does on every run) writes new files, and must not cost a full build (3.5 ms)."""
+    package = Path(digestgen.__file__).parent if package is None else package
     digest = hashlib.sha256(__version__.encode())
-    files = stamps(package, ("theme",)) | {p.relative_to(package).as_posix(): stamp(p) for p in package.rglob("*.py")}
-    for rel, (size, mtime) in sorted(files.items()):
-        digest.update(f"{rel}|{size}|{mtime}\n".encode())
+    files = list(stamps(package, ("theme",))) + [p.relative_to(package).as_posix() for p in package.rglob("*.py")]
+    for rel in sorted(files):
+        data = (package / rel).read_bytes()
+        digest.update(f"{rel}|{len(data)}\n".encode())
+        digest.update(data)
     return digest.hexdigest()
+
+
+IDENTITIES_FILE = "identities.pickle"
+IDENTITIES_FORMAT = "identities-1"
+
+
+class Identities:
+    """The stamps a build goes by (`tokens`), settled on content: a file whose stamp changed but
+    whose bytes did not keeps the stamp it had (`settle`).
+
+    Every cache here is keyed by the input files' stamps (size and mtime), which cost one stat.
+    But a fresh checkout gives every file a new mtime, so the caches of the last build, restored
+    into it (CI keeps `.digestgen/` and `site/` from run to run), would all miss. So the build
+    keeps, per file, (stamp seen, content hash, settled stamp) in `.digestgen/identities.pickle`:
+    a file whose stamp is the one seen last time is not read; one whose stamp differs is hashed,
+    and if its bytes are the same it keeps its settled stamp, else its new stamp is its settled
+    one. Like git's index: only files whose stat changed are read.
+
+    A file that changes while the build reads it must never leave its old settled stamp tied to
+    new content: `save` (at the end of the build, when everything has been read) stats the files
+    it hashed again, and forgets those whose stat moved, so their next build gives them a fresh
+    stamp (the caches' entries under the old one are then never hit again)."""
+
+    def __init__(self, root: Path, found: dict[str, tuple[int, int]]):
+        self.root = root
+        self.file = root / CACHE_DIR / IDENTITIES_FILE
+        try:
+            with open(self.file, "rb") as handle:
+                form, known = unpickle(handle)
+            if form != IDENTITIES_FORMAT or not isinstance(known, dict):
+                known = {}
+        except UNREADABLE:
+            known = {}
+        self.known: dict[str, tuple] = known
+        self.hashed: dict[str, tuple[int, int]] = {}  # files read to settle them: rel -> the stamp they had
+        self.tokens: dict[str, tuple[int, int]] = {}
+        self.changed = False
+        for rel, seen in found.items():
+            entry = known.get(rel)
+            if entry is not None and entry[0] == seen:
+                self.tokens[rel] = entry[2]
+            else:
+                self.tokens[rel] = self._settle(rel, seen, entry)
+                self.changed = True
+
+    def _settle(self, rel: str, seen: tuple[int, int], entry: tuple | None) -> tuple[int, int]:
+        try:
+            with open(self.root / rel, "rb") as handle:
+                digest = hashlib.file_digest(handle, "sha256").digest()
+            after = stamp(self.root / rel)
+        except OSError:
+            return seen  # gone, or unreadable: the build that reads it says so
+        if after != seen:  # changing now: as it was stamped, and nothing remembered of it
+            self.known.pop(rel, None)
+            return seen
+        settled = entry[2] if entry is not None and entry[1] == digest else seen
+        self.known[rel] = (seen, digest, settled)
+        self.hashed[rel] = seen
+        return settled
+
+    def save(self) -> None:
+        """Remember the identities, once the build has read its files (see the class)."""
+        for rel, seen in self.hashed.items():
+            try:
+                now = stamp(self.root / rel)
+            except OSError:
+                now = None
+            if now != seen:
+                self.known.pop(rel, None)
+                self.changed = True
+        for rel in self.known.keys() - self.tokens.keys():  # files that are gone
+            del self.known[rel]
+            self.changed = True
+        if not self.changed:
+            return
+        try:
+            atomic.write(self.file, pickle.dumps((IDENTITIES_FORMAT, self.known), protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError:
+            pass  # a cache: the next build hashes these files again
+        self.changed, self.hashed = False, {}
 
 
 def compiled_templates(root: Path, code: str) -> Path | None:
@@ -369,7 +457,11 @@ def for_output(root: Path, out: Path, name: str) -> Path:
     """A cache file about the output folder `out` ('search.json' -> '.digestgen/search-1a2b3c4d5e.json'),
     so that building into two folders (`build` and `serve`'s preview) keeps two caches."""
     stem, dot, suffix = name.partition(".")
-    tag = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:10]
+    out, root = out.resolve(), root.resolve()
+    # an output folder inside the repository by its path there, so that a copy of the repository
+    # with its caches (CI restores them into a fresh checkout) finds them
+    where = out.relative_to(root).as_posix() if out.is_relative_to(root) else str(out)
+    tag = hashlib.sha256(where.encode()).hexdigest()[:10]
     return root / CACHE_DIR / f"{stem}-{tag}{dot}{suffix}"
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import io
 import os
+import posixpath
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -244,12 +245,13 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     found: dict[str, tuple[list[SourceError], dict | None]] = {}  # file name -> its problems and cache entry
     for name in names:
         entry = cache.get(rels[name], keys[name]) if cache is not None else None
-        if entry is not None and not _figures_changed(root, entry):  # unchanged since the last build
+        if entry is not None and not _figures_changed(root, entry, cache.stamps):  # unchanged since the last build
             if "paper" not in entry:  # (its fields read when first used)
                 entry["paper"] = CachedPaper.of(cache, rels[name], entry["core"])
             found[name] = entry["problems"], entry
     fresh = [name for name in names if name not in found]
-    read = dict(zip(fresh, _read_papers(root, settings, [folder / name for name in fresh])))
+    stamps = cache.stamps if cache is not None else None
+    read = dict(zip(fresh, _read_papers(root, settings, [folder / name for name in fresh], stamps)))
     found |= read
     for name in names:
         problems, entry = found[name]
@@ -264,18 +266,19 @@ def _load_papers(root: Path, settings: Settings, errors: list[SourceError], cach
     return papers, entries, [name[: -len(".yaml")] for name in names]
 
 
-_READING: tuple | None = None  # (root, settings, record schema) for the forked readers of `_read_papers`
+_READING: tuple | None = None  # (root, settings, record schema, stamps) for the forked readers of `_read_papers`
 
 
-def _read_papers(root: Path, settings: Settings, files: list[Path]) -> list[tuple[list[SourceError], dict | None]]:
+def _read_papers(root: Path, settings: Settings, files: list[Path], stamps: dict | None = None
+                 ) -> list[tuple[list[SourceError], dict | None]]:
     """`_read_paper` of each file; by forked worker processes, one per core, when there are many
     (a cold build of 10,000 papers spends most of its first 20 s here, in YAML, checks and Markdown)."""
     global _READING
     record = PAPER.with_extra(settings.extra_paper_fields)
     workers = os.cpu_count() or 1
     if not budget.can_fork(len(files), workers):
-        return [_read_paper(root, settings, record, file) for file in files]
-    _READING = root, settings, record
+        return [_read_paper(root, settings, record, file, stamps) for file in files]
+    _READING = root, settings, record, stamps
     try:
         return list(budget.forked(_read_forked, files, workers, "reading the papers"))
     finally:
@@ -283,12 +286,15 @@ def _read_papers(root: Path, settings: Settings, files: list[Path]) -> list[tupl
 
 
 def _read_forked(file: Path) -> tuple[list[SourceError], dict | None]:
-    return _read_paper(*_READING, file)
+    root, settings, record, stamps = _READING
+    return _read_paper(root, settings, record, file, stamps)
 
 
-def _read_paper(root: Path, settings: Settings, record, file: Path) -> tuple[list[SourceError], dict | None]:
+def _read_paper(root: Path, settings: Settings, record, file: Path, stamps: dict | None = None
+                ) -> tuple[list[SourceError], dict | None]:
     """A paper file's problems, and its record cache entry (None when it has errors): the checked
-    record, its warnings, and its Markdown rendered (see `build.load`)."""
+    record, its warnings, and its Markdown rendered (see `build.load`). `stamps`: the build's
+    stamps of the input files (see `cache.Identities`), for its local figures'."""
     from digestgen.pipeline.digest import paper_view
 
     rel = f"{PAPERS_DIR}/{file.name}"
@@ -308,7 +314,7 @@ def _read_paper(root: Path, settings: Settings, record, file: Path) -> tuple[lis
     data = record.check(doc.value, (), ck)
     if data is not None and "id" in data and data["id"] != stem:
         ck.fail(("id",), f"'{data['id']}' does not match the file name '{stem}'")
-    local = _local_figures(root, data, ck) if data is not None else {}
+    local = _local_figures(root, data, ck, stamps) if data is not None else {}
     errors += ck.errors
     if data is None or any(e.severity == "error" for e in problems + ck.errors):
         return errors, None
@@ -323,7 +329,7 @@ def _read_paper(root: Path, settings: Settings, record, file: Path) -> tuple[lis
 IMAGE_TYPES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".avif")
 
 
-def _local_figures(root: Path, data: dict, ck: Checker) -> dict[str, tuple]:
+def _local_figures(root: Path, data: dict, ck: Checker, stamps: dict | None = None) -> dict[str, tuple]:
     """{src: (site path, width, height, stamp)} of figures that are files in the repository;
     a missing, outside or unreadable one is an error at its `src`."""
     found: dict[str, tuple] = {}
@@ -368,18 +374,23 @@ def _local_figures(root: Path, data: dict, ck: Checker) -> dict[str, tuple]:
             continue
         digest = hashlib.sha256(data_).hexdigest()[:10]
         found[src] = (f"figures/{file.stem}.{digest}{file.suffix.lower()}", width if width > 0 else None,
-                      height if height > 0 else None, caches.stamp(file))
+                      height if height > 0 else None, _figure_stamp(root, src, stamps))
     return found
 
 
-def _figures_changed(root: Path, entry: dict) -> bool:
+def _figure_stamp(root: Path, src: str, stamps: dict | None) -> tuple[int, int]:
+    """A local figure's stamp: the build's (settled, see `cache.Identities`), or its own."""
+    found = stamps.get(posixpath.normpath(src)) if stamps else None
+    return found if found is not None else caches.stamp(root / src)
+
+
+def _figures_changed(root: Path, entry: dict, stamps: dict | None = None) -> bool:
     """Whether a local figure of a cached record changed (then the record is read again)."""
     for src, stamp in (entry.get("figures") or {}).items():
         try:
-            info = os.stat(root / src)
+            if _figure_stamp(root, src, stamps) != stamp:
+                return True
         except OSError:
-            return True
-        if (info.st_size, info.st_mtime_ns) != stamp:
             return True
     return False
 

@@ -75,7 +75,8 @@ WORKFLOW = '''\
 # Validate, build and publish this digest to GitHub Pages on every push to main; pull requests
 # are validated and built, not deployed. Turn Pages on under Settings -> Pages -> "Build and
 # deployment: GitHub Actions". This workflow runs no test suite of digestgen's: it checks the
-# content (validate --strict, build --strict) with a pinned digestgen.
+# content (validate --strict, build --strict) with a pinned digestgen. The last run's build caches
+# and site are restored before the build, so that a push rebuilds only what it changed.
 name: publish
 
 on:
@@ -110,6 +111,16 @@ jobs:
         run: python -m pip install "$DIGESTGEN_SPEC"
       - name: Validate the content
         run: digestgen validate --strict
+      - name: Restore the last build (its caches and site), so that this one builds like an edit
+        uses: actions/cache@v4
+        with:
+          path: |
+            .digestgen
+            site
+          key: digestgen-${{{{ github.ref }}}}-${{{{ github.run_id }}}}
+          restore-keys: |
+            digestgen-${{{{ github.ref }}}}-
+            digestgen-refs/heads/main-
       - name: Configure Pages
         id: pages
         if: github.event_name != 'pull_request'
