@@ -18,7 +18,7 @@ import pytest
 
 import synth
 from conftest import tree
-from digestgen.pipeline import build, cache, manifest, output
+from digestgen.pipeline import build, cache, content, manifest, output
 from digestgen import config
 from digestgen.pipeline.digest import CachedView
 from digestgen.pipeline.render import renderer
@@ -720,6 +720,16 @@ def test_a_file_saved_with_the_same_bytes_keeps_its_stamp_and_a_changed_one_neve
     os.utime(paper, ns=(now + 4 * 10**9,) * 2)
     after = cache.Identities(root, cache.stamps(root))
     assert after.tokens["papers/a.yaml"] == cache.stamp(paper) != back.tokens["papers/a.yaml"]
+    after.save()
+    quiet = cache.Identities(root, cache.stamps(root))  # not hashed: its stamp is the one seen
+    assert not quiet.hashed
+    paper.write_bytes(b"title: ten\n")  # changes while that build reads it
+    os.utime(paper, ns=(now + 5 * 10**9,) * 2)
+    assert quiet.moved("papers/a.yaml")
+    quiet.save()  # (the build read it: it was not served from a cache)
+    paper.write_bytes(b"title: one\n")
+    os.utime(paper, ns=(now + 6 * 10**9,) * 2)
+    assert cache.Identities(root, cache.stamps(root)).tokens["papers/a.yaml"] == cache.stamp(paper)
 
 
 def test_the_code_stamp_follows_the_code_not_its_mtimes(tmp_path):
@@ -738,3 +748,36 @@ def test_the_code_stamp_follows_the_code_not_its_mtimes(tmp_path):
     (package / "a.py").write_text("x = 1\n")
     (package / "theme" / "templates" / "page.html").write_text("<p>{{ y }}</p>\n")
     assert cache.code_stamp(package) != stamp
+
+
+def test_a_file_changed_while_a_build_reads_it_never_brings_back_what_that_build_read(tmp_path, monkeypatch):
+    """A paper unchanged since the last build (its stamp the one seen then: not hashed) is read
+    again (the record cache is gone), but changes just before the read. That build shows what it
+    read; when the paper's first bytes are written back, the next build must show those, not find
+    its old stamp, which the caches now tie to the other bytes, and call the site up to date."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 20, start=dt.date(2024, 1, 1))
+    out = root / "site"
+    _build(root, out)
+    shutil.rmtree(root / cache.CACHE_DIR / "records")
+    paper = _paper(root, ids[3])
+    first = paper.read_bytes()
+    other = first.replace(b"summary:\n  ko: |\n", "summary:\n  ko: |\n    중간에 바뀐 문장입니다.\n\n".encode(), 1)
+    real = content._read_paper
+
+    def changed_first(root_, settings, record, file, stamps=None):
+        if file == paper and paper.read_bytes() == first:
+            paper.write_bytes(other)  # an editor's save, between the build's stat and its read
+        return real(root_, settings, record, file, stamps)
+
+    monkeypatch.setattr(content, "_read_paper", changed_first)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    _build(root, out)
+    page = out / "papers" / ids[3] / "index.html"
+    assert "중간에 바뀐 문장입니다" in page.read_text(encoding="utf-8")  # what it read
+    monkeypatch.undo()
+    paper.write_bytes(first)  # the first bytes again (a new mtime)
+    report = _build(root, out)
+    assert not report.up_to_date
+    assert "중간에 바뀐 문장입니다" not in page.read_text(encoding="utf-8")
+    assert _site(out) == _cold(root, tmp_path, "reverted")

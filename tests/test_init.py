@@ -123,10 +123,15 @@ def test_the_scaffold_publishes_with_its_own_workflow(tmp_path):
     assert not any("pytest" in r or "test" in r.split() for r in runs)  # no test suite of digestgen's
     uses = [step.get("uses", "") for step in steps]
     assert uses[0].startswith("actions/checkout@") and any(u.startswith("actions/configure-pages@") for u in uses)
-    restore = next(at for at, step in enumerate(steps) if step.get("uses", "").startswith("actions/cache@"))
-    assert restore < runs.index(build)  # the last run's caches and site, restored before the build,
-    assert steps[restore]["with"]["path"].split() == [".digestgen", "site"]  # kept per branch, by run:
-    assert "github.ref" in steps[restore]["with"]["key"] and "github.run_id" in steps[restore]["with"]["key"]
+    # the last run's caches and site, restored before the build and kept after it, per branch, by
+    # run; not for pull requests (another base URL: nothing to reuse, and nothing to keep)
+    restore, save = (next(at for at, step in enumerate(steps) if step.get("uses", "").startswith(f"actions/cache/{kind}@"))
+                     for kind in ("restore", "save"))
+    assert restore < runs.index(build) < save
+    for step in (steps[restore], steps[save]):
+        assert step["with"]["path"].split() == [".digestgen", "site"] and step["if"] == "github.event_name != 'pull_request'"
+        assert step["with"]["key"] == "digestgen-${{ github.ref }}-${{ github.run_id }}"
+    assert steps[restore]["with"]["restore-keys"] == "digestgen-${{ github.ref }}-"
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact@"))
     assert upload["with"]["path"] == "site"
     deploy = flow["jobs"]["deploy"]

@@ -178,13 +178,14 @@ def load(root: Path, settings: Settings, strict: bool = False, drafts: bool = Fa
     return digest, loaded.warnings
 
 
-def record_cache(root: Path, settings: Settings, stamps: dict | None = None, code: str | None = None) -> cache.RecordCache:
-    """The record cache of `root` for these settings (see `load`)."""
+def record_cache(root: Path, settings: Settings, stamps: dict | None = None, code: str | None = None,
+                 moved=None) -> cache.RecordCache:
+    """The record cache of `root` for these settings (see `load`; `moved`: see `cache.RecordCache`)."""
     # what a cached record and its rendered Markdown depend on besides the file: the code that
     # renders it (an editable install being worked on), and the settings it reads
     context = (code or cache.code_stamp(), settings.extra_paper_fields, settings.extra_issue_fields, settings.issue_title,
                settings.base_path)
-    return cache.RecordCache(root, context, stamps)
+    return cache.RecordCache(root, context, stamps, moved)
 
 
 def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) -> Plan | None:
@@ -197,15 +198,16 @@ def make_plan(root: Path, out: Path, settings: Settings, options: Options, say) 
     stamp = cache.fingerprint(root, shown, options.drafts, options.strict, options.search, code, found=tokens)
     previous = output.written_by(out)
     if previous == stamp and not options.full_index and not options.force:  # nothing changed since then
-        identities.save()
+        identities.save(read=False)
         return None
     memory = budget.limit(settings)  # before the content takes any
     early = (code, shown, options.drafts, options.strict)  # the context of the manifest, and `late` below
     found = manifest.read(root, out, previous, early)  # (its files are looked up while the content is read)
     try:
         say("reading papers/ and digests/")
-        records = record_cache(root, settings, tokens, code)
+        records = record_cache(root, settings, tokens, code, identities.moved)
         digest, warnings = load(root, settings, strict=options.strict, drafts=options.drafts, records=records)
+        identities.served = records.used.keys() - records.added  # (their files were not read)
         cache.remember_figures(root, [f.src for p in digest.papers.values() for f in p.paper.figures if f.site_path])
         site = renderer(root, settings, digest, cache.compiled_templates(root, code))
     finally:

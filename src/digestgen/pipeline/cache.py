@@ -7,7 +7,7 @@ the caches and the output are copied with it: see `Identities`).
 - The *fingerprint* of a build is a hash of every input file's path and settled stamp, the
   settings, the options and digestgen's version. The output folder's marker file
   holds the fingerprint of the build that wrote it, so an unchanged repository is not rebuilt.
-- The *record cache* (`records/`) keeps, per paper and issue file (keyed by size and mtime), the validated record and
+- The *record cache* (`records/`) keeps, per paper and issue file (keyed by its settled stamp), the validated record and
   its rendered Markdown, so an edit re-reads and re-renders one file, not ten thousand. Of a
   paper, only what lays out the site (`CORE`) is read by every build; the rest is read when a
   page shows the paper (`content.CachedPaper`).
@@ -136,13 +136,30 @@ def code_stamp(package: Path | None = None) -> str:
     rendered by the old one. Of their bytes, not their times: a fresh `pip install` of the same
     code (as CI does on every run) writes new files, and must not cost a full build (3.5 ms)."""
     package = Path(digestgen.__file__).parent if package is None else package
-    digest = hashlib.sha256(__version__.encode())
+    digest = hashlib.sha256(f"{__version__}|{_rendering_versions()}".encode())
     files = list(stamps(package, ("theme",))) + [p.relative_to(package).as_posix() for p in package.rglob("*.py")]
     for rel in sorted(files):
         data = (package / rel).read_bytes()
         digest.update(f"{rel}|{len(data)}\n".encode())
         digest.update(data)
     return digest.hexdigest()
+
+
+# the distributions whose code shapes what a build writes besides digestgen's own: CI installs
+# afresh on every run, and a newer one (say, markdown-it-py) must not reuse what the old one made
+RENDERING = ("jinja2", "markupsafe", "markdown-it-py", "mdit-py-plugins", "pyyaml", "emoji", "pagefind")
+
+
+def _rendering_versions() -> str:
+    import importlib.metadata
+
+    found = []
+    for name in RENDERING:
+        try:
+            found.append(f"{name}={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{name}=?")
+    return ",".join(found)
 
 
 IDENTITIES_FILE = "identities.pickle"
@@ -162,9 +179,11 @@ class Identities:
     one. Like git's index: only files whose stat changed are read.
 
     A file that changes while the build reads it must never leave its old settled stamp tied to
-    new content: `save` (at the end of the build, when everything has been read) stats the files
-    it hashed again, and forgets those whose stat moved, so their next build gives them a fresh
-    stamp (the caches' entries under the old one are then never hit again)."""
+    new content: `save` (at the end of the build, when everything has been read) stats again every
+    file the build read (all but the records `served` from the record cache), and forgets those
+    whose stat moved, so their next build gives them a fresh stamp (the caches' entries under the
+    old one are then never hit again); and the record cache keeps no record whose file `moved`
+    before it was saved (`RecordCache.save`)."""
 
     def __init__(self, root: Path, found: dict[str, tuple[int, int]]):
         self.root = root
@@ -177,8 +196,10 @@ class Identities:
         except UNREADABLE:
             known = {}
         self.known: dict[str, tuple] = known
+        self.found = found  # the stamps seen
         self.hashed: dict[str, tuple[int, int]] = {}  # files read to settle them: rel -> the stamp they had
         self.tokens: dict[str, tuple[int, int]] = {}
+        self.served: set[str] = set()  # files whose content came from the caches: the build did not read them
         self.changed = False
         for rel, seen in found.items():
             entry = known.get(rel)
@@ -203,15 +224,21 @@ class Identities:
         self.hashed[rel] = seen
         return settled
 
-    def save(self) -> None:
-        """Remember the identities, once the build has read its files (see the class)."""
-        for rel, seen in self.hashed.items():
-            try:
-                now = stamp(self.root / rel)
-            except OSError:
-                now = None
-            if now != seen:
-                self.known.pop(rel, None)
+    def moved(self, rel: str) -> bool:
+        """Whether the file `rel` changed (or went) since its stamp was taken: what the build read
+        of it may not be what its settled stamp stands for."""
+        try:
+            return stamp(self.root / rel) != self.found.get(rel)
+        except OSError:
+            return True
+
+    def save(self, read: bool = True) -> None:
+        """Remember the identities, once the build has read its files (see the class): the files
+        it hashed, and (`read`: it read the content) every other file but those `served` from the
+        caches, are stat'ed again, and those that moved are forgotten."""
+        check = self.hashed.keys() | (self.tokens.keys() - self.served if read else set())
+        for rel in check:
+            if self.moved(rel) and self.known.pop(rel, None) is not None:
                 self.changed = True
         for rel in self.known.keys() - self.tokens.keys():  # files that are gone
             del self.known[rel]
@@ -264,8 +291,12 @@ class RecordCache:
     SHARDS = 512
     FORMAT = "records-4"
 
-    def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None):
+    def __init__(self, root: Path, context: object, stamps: dict[str, tuple[int, int]] | None = None,
+                 moved=None):
+        """`stamps`: the build's (settled) stamps of the files; `moved(rel)`: whether a file changed
+        since (see `Identities.moved`): a record read from it then is not kept."""
         self.root, self.folder = root, root / CACHE_DIR / "records"
+        self.moved = moved
         self.header = f"{self.FORMAT}|{__version__}|{context!r}"
         self.stamps = stamps or {}
         self.entries: dict[str, tuple] = {}
@@ -367,6 +398,10 @@ class RecordCache:
         The texts file a shard named before stays for `GRACE` seconds (the cache is shared by every
         output folder, so `serve` and `build` may run at once, and the other may still read it);
         then a later save removes it."""
+        if self.moved is not None:  # a file that changed while it was read: read again next time
+            for rel in [rel for rel in self.added if self.moved(rel)]:
+                self.added.discard(rel)
+                del self.used[rel]
         # the shards that changed: those with a record read again, or that lost one (an edit of
         # one paper sorts none of the other papers into shards)
         changed = {self._shard(rel) for rel in self.added | (self.entries.keys() - self.used.keys())}

@@ -112,21 +112,29 @@ jobs:
       - name: Validate the content
         run: digestgen validate --strict
       - name: Restore the last build (its caches and site), so that this one builds like an edit
-        uses: actions/cache@v4
+        # not for pull requests: they build for another base URL, and keep nothing
+        if: github.event_name != 'pull_request'
+        uses: actions/cache/restore@v4
         with:
           path: |
             .digestgen
             site
           key: digestgen-${{{{ github.ref }}}}-${{{{ github.run_id }}}}
-          restore-keys: |
-            digestgen-${{{{ github.ref }}}}-
-            digestgen-refs/heads/main-
+          restore-keys: digestgen-${{{{ github.ref }}}}-
       - name: Configure Pages
         id: pages
         if: github.event_name != 'pull_request'
         uses: actions/configure-pages@v5
       - name: Build
         run: digestgen build --strict --base-url "${{{{ steps.pages.outputs.base_url || 'https://example.org/digest' }}}}/"
+      - name: Keep this build for the next run
+        if: github.event_name != 'pull_request'
+        uses: actions/cache/save@v4
+        with:
+          path: |
+            .digestgen
+            site
+          key: digestgen-${{{{ github.ref }}}}-${{{{ github.run_id }}}}
       - name: Upload the site
         if: github.event_name != 'pull_request'
         uses: actions/upload-pages-artifact@v3
