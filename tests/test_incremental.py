@@ -752,9 +752,10 @@ def test_the_code_stamp_follows_the_code_not_its_mtimes(tmp_path):
 
 def test_a_file_changed_while_a_build_reads_it_never_brings_back_what_that_build_read(tmp_path, monkeypatch):
     """A paper unchanged since the last build (its stamp the one seen then: not hashed) is read
-    again (the record cache is gone), but changes just before the read. That build shows what it
-    read; when the paper's first bytes are written back, the next build must show those, not find
-    its old stamp, which the caches now tie to the other bytes, and call the site up to date."""
+    again (the record cache is gone), but changes just before the read; then its first bytes are
+    written back (a save and an undo). Its stamp must not be the old one again: the record cache
+    would hold the other bytes under it, and the next build that renders its page (here, for a new
+    site title) would show text that no file has."""
     root = tmp_path / "repo"
     ids = synth.generate(root, 20, start=dt.date(2024, 1, 1))
     out = root / "site"
@@ -763,21 +764,27 @@ def test_a_file_changed_while_a_build_reads_it_never_brings_back_what_that_build
     paper = _paper(root, ids[3])
     first = paper.read_bytes()
     other = first.replace(b"summary:\n  ko: |\n", "summary:\n  ko: |\n    중간에 바뀐 문장입니다.\n\n".encode(), 1)
-    real = content._read_paper
+    real, seen = content._read_paper, []
 
     def changed_first(root_, settings, record, file, stamps=None):
         if file == paper and paper.read_bytes() == first:
             paper.write_bytes(other)  # an editor's save, between the build's stat and its read
+            seen.append(file)
         return real(root_, settings, record, file, stamps)
 
     monkeypatch.setattr(content, "_read_paper", changed_first)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    build.build(root, out, config.load(root, {"base_url": BASE_URL}), search=False, force=True)  # (else up to date)
+    assert seen == [paper]
+    kept = b"".join(f.read_bytes() for f in (root / cache.CACHE_DIR / "records").iterdir())
+    assert "중간에 바뀐 문장입니다".encode() not in kept  # the record cache keeps no record whose file moved
+    neighbour = _paper(root, ids[4]).read_bytes().split(b"summary:\n  ko: |\n")[1].split(b"\n")[0].strip()
+    assert neighbour in kept  # (it keeps the others')
+    monkeypatch.undo()
+    paper.write_bytes(first)  # undone (a new mtime)
+    (root / "digestgen.toml").write_text('title = "다른 제목"\n', encoding="utf-8")  # every page again
     _build(root, out)
     page = out / "papers" / ids[3] / "index.html"
-    assert "중간에 바뀐 문장입니다" in page.read_text(encoding="utf-8")  # what it read
-    monkeypatch.undo()
-    paper.write_bytes(first)  # the first bytes again (a new mtime)
-    report = _build(root, out)
-    assert not report.up_to_date
+    assert "다른 제목" in page.read_text(encoding="utf-8")
     assert "중간에 바뀐 문장입니다" not in page.read_text(encoding="utf-8")
-    assert _site(out) == _cold(root, tmp_path, "reverted")
+    assert _site(out) == _cold(root, tmp_path, "undone")
