@@ -168,7 +168,7 @@ IDENTITIES_FORMAT = "identities-1"
 
 class Identities:
     """The stamps a build goes by (`tokens`), settled on content: a file whose stamp changed but
-    whose bytes did not keeps the stamp it had (`settle`).
+    whose bytes did not keeps the stamp it had (`_settle`).
 
     Every cache here is keyed by the input files' stamps (size and mtime), which cost one stat.
     But a fresh checkout gives every file a new mtime, so the caches of the last build, restored
