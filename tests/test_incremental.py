@@ -788,3 +788,64 @@ def test_a_file_changed_while_a_build_reads_it_never_brings_back_what_that_build
     assert "다른 제목" in page.read_text(encoding="utf-8")
     assert "중간에 바뀐 문장입니다" not in page.read_text(encoding="utf-8")
     assert _site(out) == _cold(root, tmp_path, "undone")
+
+
+def test_a_build_that_saves_later_does_not_bring_back_what_another_forgot(tmp_path):
+    """Two builds (into two output folders) share the identities. One forgets a file that changed
+    while it read it; the other, which took that file from its caches and saves later, must not
+    write the file's old identity back: it writes only what it learned and forgot itself."""
+    root = tmp_path
+    (root / "papers").mkdir()
+    first, second = root / "papers" / "a.yaml", root / "papers" / "b.yaml"
+    first.write_bytes(b"title: one\n")
+    second.write_bytes(b"title: two\n")
+    cache.Identities(root, cache.stamps(root)).save()
+    old = cache.Identities(root, cache.stamps(root)).tokens["papers/a.yaml"]
+    now = first.stat().st_mtime_ns
+    os.utime(second, ns=(now + 10**9,) * 2)  # saved again with the same bytes: the other build hashes it
+    other = cache.Identities(root, cache.stamps(root))  # ... and takes a.yaml from its caches
+    other.served = {"papers/a.yaml"}
+    reading = cache.Identities(root, cache.stamps(root))  # reads a.yaml, which changes meanwhile
+    first.write_bytes(b"title: six\n")
+    os.utime(first, ns=(now + 2 * 10**9,) * 2)
+    reading.save()
+    other.save()  # later
+    first.write_bytes(b"title: one\n")  # the first bytes again
+    os.utime(first, ns=(now + 3 * 10**9,) * 2)
+    assert cache.Identities(root, cache.stamps(root)).tokens["papers/a.yaml"] == cache.stamp(first) != old
+
+
+def test_a_figure_changed_while_a_failed_build_read_it_is_read_again(tmp_path, monkeypatch):
+    """A paper's local figure changes between the build's stamps and its read, and the build then
+    fails (after the record cache was saved). When the figure's first bytes are written back, the
+    paper must be read again: its record would name the other image's file and size."""
+    root = tmp_path / "repo"
+    ids = synth.generate(root, 20, start=dt.date(2024, 1, 1))
+    (root / "figures").mkdir()
+    image = root / "figures" / "x.png"
+    image.write_bytes(png(10, 20))
+    _replace(_paper(root, ids[3]), "summary:\n", "figures:\n  - src: figures/x.png\n    alt: 그림\nsummary:\n")
+    out = root / "site"
+    _build(root, out)
+    _replace(_paper(root, ids[3]), "summary:\n  ko: |\n", "summary:\n  ko: |\n    바뀐 문장입니다.\n\n")
+    first, real = image.read_bytes(), content._read_paper
+
+    def figure_changes(root_, settings, record, file, stamps=None):
+        if file == _paper(root, ids[3]):
+            image.write_bytes(png(11, 20))  # between the build's stat of the figure and its read
+        return real(root_, settings, record, file, stamps)
+
+    def fails(*args, **kwargs):
+        raise KeyboardInterrupt  # (Ctrl-C, say, after the record cache was saved)
+
+    monkeypatch.setattr(content, "_read_paper", figure_changes)
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(build, "check_links", fails)
+    with pytest.raises(KeyboardInterrupt):
+        _build(root, out)
+    monkeypatch.undo()
+    image.write_bytes(first)  # the first bytes again
+    _build(root, out)
+    page = (out / "papers" / ids[3] / "index.html").read_text(encoding="utf-8")
+    assert 'width="10"' in page and "바뀐 문장입니다" in page
+    assert _site(out) == _cold(root, tmp_path, "figure")

@@ -137,12 +137,13 @@ def build(root: Path, out: Path, settings: Settings, drafts: bool = False, stric
                 segments = finish_search(indexer, say)
                 pages = add_files(plan, pages, plan.site.render_task(SEARCH_PAGE, segments))
                 warnings = check_links(plan, pages)
+                plan.identities.save()  # every input read: before the output's marker names these stamps
                 written = apply_to_output(plan, pages, change, indexer, say)
             if indexer is not None:
                 indexer.commit()
-            plan.identities.save()
             manifest.save(root, out, plan.context, plan.stamp, plan.next, plan.last)
         finally:
+            plan.identities.save()  # (on a failure: what moved is forgotten all the same)
             if indexer is not None:
                 indexer.close()
             gc.unfreeze()  # `serve` builds again in this process: the next collection may free this build

@@ -179,35 +179,40 @@ class Identities:
     one. Like git's index: only files whose stat changed are read.
 
     A file that changes while the build reads it must never leave its old settled stamp tied to
-    new content: `save` (at the end of the build, when everything has been read) stats again every
-    file the build read (all but the records `served` from the record cache), and forgets those
-    whose stat moved, so their next build gives them a fresh stamp (the caches' entries under the
-    old one are then never hit again); and the record cache keeps no record whose file `moved`
-    before it was saved (`RecordCache.save`)."""
+    new content: `save` (once the build has read everything, before it writes the output's
+    marker, and on any failure) stats again every file the build read (all but the records
+    `served` from the record cache) and every file it hashed, and forgets those whose stat moved,
+    so their next build gives them a fresh stamp (the caches' entries under the old one are then
+    never hit again); the record cache, saved earlier, keeps no record whose file or local figure
+    `moved` (`RecordCache.save`). Builds into other output folders share the file: a save writes
+    only what its build learned and forgot, into the file as it is then, under a lock."""
 
     def __init__(self, root: Path, found: dict[str, tuple[int, int]]):
         self.root = root
         self.file = root / CACHE_DIR / IDENTITIES_FILE
-        try:
-            with open(self.file, "rb") as handle:
-                form, known = unpickle(handle)
-            if form != IDENTITIES_FORMAT or not isinstance(known, dict):
-                known = {}
-        except UNREADABLE:
-            known = {}
-        self.known: dict[str, tuple] = known
+        known = self._read()
         self.found = found  # the stamps seen
         self.hashed: dict[str, tuple[int, int]] = {}  # files read to settle them: rel -> the stamp they had
+        self.learned: dict[str, tuple] = {}  # rel -> (seen, hash, settled), for the files hashed
+        self.forgotten: set[str] = set()
         self.tokens: dict[str, tuple[int, int]] = {}
         self.served: set[str] = set()  # files whose content came from the caches: the build did not read them
-        self.changed = False
+        self.saved = False
+        self.gone = len(known.keys() - found.keys()) > 0
         for rel, seen in found.items():
             entry = known.get(rel)
             if entry is not None and entry[0] == seen:
                 self.tokens[rel] = entry[2]
             else:
                 self.tokens[rel] = self._settle(rel, seen, entry)
-                self.changed = True
+
+    def _read(self) -> dict:
+        try:
+            with open(self.file, "rb") as handle:
+                form, known = unpickle(handle)
+        except UNREADABLE:
+            return {}
+        return known if form == IDENTITIES_FORMAT and isinstance(known, dict) else {}
 
     def _settle(self, rel: str, seen: tuple[int, int], entry: tuple | None) -> tuple[int, int]:
         try:
@@ -217,10 +222,10 @@ class Identities:
         except OSError:
             return seen  # gone, or unreadable: the build that reads it says so
         if after != seen:  # changing now: as it was stamped, and nothing remembered of it
-            self.known.pop(rel, None)
+            self.forgotten.add(rel)
             return seen
         settled = entry[2] if entry is not None and entry[1] == digest else seen
-        self.known[rel] = (seen, digest, settled)
+        self.learned[rel] = (seen, digest, settled)
         self.hashed[rel] = seen
         return settled
 
@@ -235,21 +240,28 @@ class Identities:
     def save(self, read: bool = True) -> None:
         """Remember the identities, once the build has read its files (see the class): the files
         it hashed, and (`read`: it read the content) every other file but those `served` from the
-        caches, are stat'ed again, and those that moved are forgotten."""
-        check = self.hashed.keys() | (self.tokens.keys() - self.served if read else set())
-        for rel in check:
-            if self.moved(rel) and self.known.pop(rel, None) is not None:
-                self.changed = True
-        for rel in self.known.keys() - self.tokens.keys():  # files that are gone
-            del self.known[rel]
-            self.changed = True
-        if not self.changed:
+        caches, are stat'ed again, and those that moved are forgotten. Once per build."""
+        if self.saved:
             return
+        self.saved = True
+        for rel in self.hashed.keys() | (self.tokens.keys() - self.served if read else set()):
+            if self.moved(rel):
+                self.forgotten.add(rel)
+                self.learned.pop(rel, None)
+        if not (self.learned or self.forgotten or self.gone):
+            return
+        import fcntl
+
         try:
-            atomic.write(self.file, pickle.dumps((IDENTITIES_FORMAT, self.known), protocol=pickle.HIGHEST_PROTOCOL))
+            self.file.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.file.with_suffix(".lock"), "a+b") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)  # another output's build may save at once
+                known = {rel: entry for rel, entry in self._read().items()
+                         if rel in self.tokens and rel not in self.forgotten}
+                known.update(self.learned)
+                atomic.write(self.file, pickle.dumps((IDENTITIES_FORMAT, known), protocol=pickle.HIGHEST_PROTOCOL))
         except OSError:
             pass  # a cache: the next build hashes these files again
-        self.changed, self.hashed = False, {}
 
 
 def compiled_templates(root: Path, code: str) -> Path | None:
@@ -399,7 +411,7 @@ class RecordCache:
         output folder, so `serve` and `build` may run at once, and the other may still read it);
         then a later save removes it."""
         if self.moved is not None:  # a file that changed while it was read: read again next time
-            for rel in [rel for rel in self.added if self.moved(rel)]:
+            for rel in [rel for rel in self.added if self._moved(rel)]:
                 self.added.discard(rel)
                 del self.used[rel]
         # the shards that changed: those with a record read again, or that lost one (an edit of
@@ -434,6 +446,13 @@ class RecordCache:
                 with contextlib.suppress(OSError):
                     os.utime(self.folder / left)  # named by no shard from now: `GRACE` counts from here
         self._sweep()
+
+    def _moved(self, rel: str) -> bool:
+        """Whether the file of a record read again, or one of its local figures (among the
+        build's stamps), changed since the build took its stamp (see `Identities.moved`)."""
+        value = self.used[rel][1]
+        figures = (value.get("figures") if isinstance(value, dict) else None) or {}
+        return self.moved(rel) or any(self.moved(src) for src in map(posixpath.normpath, figures) if src in self.stamps)
 
     def _sweep(self) -> None:
         """Remove the texts files that no shard names and that have not been named for `GRACE`
