@@ -22,6 +22,7 @@ the caches and the output are copied with it: see `Identities`).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import hashlib
 import os
@@ -192,13 +193,13 @@ class Identities:
         self.file = root / CACHE_DIR / IDENTITIES_FILE
         known = self._read()
         self.found = found  # the stamps seen
-        self.hashed: dict[str, tuple[int, int]] = {}  # files read to settle them: rel -> the stamp they had
+        self.hashed: set[str] = set()  # files read to settle them
         self.learned: dict[str, tuple] = {}  # rel -> (seen, hash, settled), for the files hashed
         self.forgotten: set[str] = set()
         self.tokens: dict[str, tuple[int, int]] = {}
         self.served: set[str] = set()  # files whose content came from the caches: the build did not read them
         self.saved = False
-        self.gone = len(known.keys() - found.keys()) > 0
+        self.gone = not known.keys() <= found.keys()  # files removed since
         for rel, seen in found.items():
             entry = known.get(rel)
             if entry is not None and entry[0] == seen:
@@ -226,7 +227,7 @@ class Identities:
             return seen
         settled = entry[2] if entry is not None and entry[1] == digest else seen
         self.learned[rel] = (seen, digest, settled)
-        self.hashed[rel] = seen
+        self.hashed.add(rel)
         return settled
 
     def moved(self, rel: str) -> bool:
@@ -244,14 +245,12 @@ class Identities:
         if self.saved:
             return
         self.saved = True
-        for rel in self.hashed.keys() | (self.tokens.keys() - self.served if read else set()):
+        for rel in self.hashed | (self.tokens.keys() - self.served if read else set()):
             if self.moved(rel):
                 self.forgotten.add(rel)
                 self.learned.pop(rel, None)
         if not (self.learned or self.forgotten or self.gone):
             return
-        import fcntl
-
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             with open(self.file.with_suffix(".lock"), "a+b") as lock:
